@@ -1,0 +1,1 @@
+# Install rules: headers, library, CMake package and pkg-config file.
