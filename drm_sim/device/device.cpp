@@ -1,0 +1,60 @@
+#include "drm_sim/device/device.h"
+
+#include <cassert>
+
+namespace drm_sim {
+
+namespace {
+std::atomic<std::uint32_t> g_next_instance{1};
+constexpr std::size_t kMaxBos = 1u << 20;
+}  // namespace
+
+Device::Device(Profile profile)
+    : profile_(std::move(profile)), instance_(g_next_instance.fetch_add(1)) {}
+
+Result<std::uint32_t> Device::create_bo_locked(Bo desc) {
+  if (bos_.size() >= kMaxBos) return Status::err(ENOMEM);
+  DRM_SIM_TRY(plan_.on_alloc());
+  desc.id = next_bo_id_++;
+  desc.handle_refs = 1;
+  desc.mmap_offset = static_cast<std::uint64_t>(desc.id) << 32;
+  const std::uint32_t id = desc.id;
+  bos_.emplace(id, desc);
+  return id;
+}
+
+Bo* Device::bo_locked(std::uint32_t id) {
+  auto it = bos_.find(id);
+  return it == bos_.end() ? nullptr : &it->second;
+}
+
+void Device::get_vma_ref_locked(std::uint32_t id, bool dontneed) {
+  Bo* b = bo_locked(id);
+  assert(b != nullptr);
+  ++b->vma_refs;
+  b->dontneed_refs += dontneed ? 1 : 0;
+}
+
+void Device::put_vma_ref_locked(std::uint32_t id, bool dontneed) {
+  Bo* b = bo_locked(id);
+  assert(b != nullptr && b->vma_refs > 0);
+  --b->vma_refs;
+  b->dontneed_refs -= dontneed ? 1 : 0;
+  maybe_free_locked(id);
+}
+
+void Device::put_handle_ref_locked(std::uint32_t id) {
+  Bo* b = bo_locked(id);
+  assert(b != nullptr && b->handle_refs > 0);
+  --b->handle_refs;
+  maybe_free_locked(id);
+}
+
+void Device::maybe_free_locked(std::uint32_t id) {
+  auto it = bos_.find(id);
+  if (it != bos_.end() && it->second.handle_refs == 0 && it->second.vma_refs == 0) {
+    bos_.erase(it);
+  }
+}
+
+}  // namespace drm_sim

@@ -1,0 +1,455 @@
+// Vm: VM_BIND (plan, apply with an undo journal), madvise (spec §3 steps
+// 4–12) and the attribute query, all under the VM lock.
+#include "drm_sim/vm/vm.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+
+#include "drm_sim/core/log.h"
+#include "drm_sim/core/uaccess.h"
+
+namespace drm_sim {
+
+// The undo journal of a bind array: what was inserted and erased, in order.
+struct Vm::Journal {
+  struct Entry {
+    bool inserted;
+    Vma vma;
+  };
+  std::vector<Entry> entries;
+};
+
+namespace {
+
+constexpr std::uint32_t kVmCreateLrMode = 1u << 1;
+constexpr std::uint32_t kVmCreateFaultMode = 1u << 2;
+
+std::uint8_t all_tiles(const Profile& p) {
+  return static_cast<std::uint8_t>((1u << p.num_tiles) - 1u);
+}
+
+std::size_t new_vmas(const GpuvmOp& op) {
+  if (const auto* r = std::get_if<RemapOp>(&op)) return (r->prev ? 1 : 0) + (r->next ? 1 : 0);
+  return std::holds_alternative<MapOp>(op) ? 1 : 0;
+}
+
+// --- madvise attribute functions: each says whether the VMA changed ---
+
+bool apply_preferred_loc(Vma& v, const MadviseRequest& r, Device&) {
+  if (v.kind != VmaKind::kMirror) return false;  // BO, userptr, NULL: silently ignored
+  const MemAttrs before = v.attrs;
+  v.attrs.devmem_fd = r.devmem_fd;
+  v.attrs.migration_policy = static_cast<std::uint8_t>(r.migration_policy);
+  v.attrs.region_instance = r.region_instance;
+  return !(before == v.attrs);
+}
+
+bool apply_atomic(Vma& v, const MadviseRequest& r, Device& dev) {
+  const auto val = static_cast<std::uint8_t>(r.value);
+  if (v.kind == VmaKind::kUserptr &&
+      !(r.value == 1 && dev.profile().features.device_atomics_on_smem)) {
+    return false;  // userptr: ignored unless DEVICE with device atomics on system memory
+  }
+  const bool changed = v.attrs.atomic != val;
+  v.attrs.atomic = val;
+  if (v.kind == VmaKind::kBo) {
+    std::lock_guard<std::mutex> g(dev.bo_mutex());
+    Bo* bo = dev.bo_locked(v.bo);
+    bo->atomic = val;  // BO-wide
+    const bool in_vram = (bo->placement & dev.profile().vram_placement_mask()) != 0;
+    if (in_vram && (r.value == 3 || r.value == 2)) bo->cpu_mappings_zapped = true;
+  }
+  return changed;
+}
+
+bool apply_pat(Vma& v, const MadviseRequest& r, Device&) {
+  const auto val = static_cast<std::uint16_t>(r.value);
+  const bool changed = v.attrs.pat != val;
+  v.attrs.pat = val;
+  return changed;
+}
+
+bool apply_purgeable(Vma& v, const MadviseRequest& r, Device& dev) {
+  if (v.kind != VmaKind::kBo) return false;  // others skipped
+  const auto val = static_cast<std::uint8_t>(r.value);
+  if (v.attrs.purgeable == val) return false;
+  std::lock_guard<std::mutex> g(dev.bo_mutex());
+  Bo* bo = dev.bo_locked(v.bo);
+  if (val != 0) {
+    ++bo->dontneed_refs;
+  } else {
+    --bo->dontneed_refs;
+  }
+  v.attrs.purgeable = val;
+  return true;
+}
+
+using AttrFn = bool (*)(Vma&, const MadviseRequest&, Device&);
+constexpr AttrFn kAttrFns[] = {apply_preferred_loc, apply_atomic, apply_pat, apply_purgeable};
+
+// Spec §3 step 9: may this BO's placement hold the atomic value?
+bool atomic_allowed(const Bo& bo, std::uint32_t val, const Profile& p) {
+  const bool smem = (bo.placement & 1u) != 0;  // instance 0 is system memory
+  const bool vram = (bo.placement & p.vram_placement_mask()) != 0;
+  switch (val) {
+    case 0: return true;                                                 // UNDEFINED
+    case 1: return vram || (smem && p.features.device_atomics_on_smem);  // DEVICE
+    case 2: return smem && vram;                                         // GLOBAL
+    case 3: return smem;                                                 // CPU
+    default: return false;
+  }
+}
+
+}  // namespace
+
+Vm::Vm(std::shared_ptr<Device> dev, std::uint32_t id, std::uint32_t create_flags)
+    : dev_(std::move(dev)), id_(id), flags_(create_flags) {}
+
+Vm::~Vm() { close(); }
+
+bool Vm::fault_mode() const { return (flags_ & kVmCreateFaultMode) != 0; }
+
+bool Vm::closed() const {
+  auto& self = const_cast<Vm&>(*this);
+  std::shared_lock<std::shared_mutex> g(self.lock_.native());
+  return closed_;
+}
+
+void Vm::insert_vma(const Vma& v, Journal* j) {
+  tree_.insert(v);
+  if (v.has_bo()) {
+    std::lock_guard<std::mutex> g(dev_->bo_mutex());
+    dev_->get_vma_ref_locked(v.bo, v.attrs.purgeable != 0);
+  }
+  if (j != nullptr) j->entries.push_back({true, v});
+}
+
+void Vm::erase_vma(const Vma& v, Journal* j) {
+  tree_.erase(v.start);
+  if (v.has_bo()) {
+    std::lock_guard<std::mutex> g(dev_->bo_mutex());
+    dev_->put_vma_ref_locked(v.bo, v.attrs.purgeable != 0);
+  }
+  if (j != nullptr) j->entries.push_back({false, v});
+}
+
+void Vm::rollback(Journal& j) {
+  for (auto it = j.entries.rbegin(); it != j.entries.rend(); ++it) {
+    if (it->inserted) {
+      // Erase by the current record: attributes may have changed since.
+      const auto cur = tree_.at(it->vma.start);
+      erase_vma(*cur, nullptr);
+    } else {
+      insert_vma(it->vma, nullptr);
+    }
+  }
+  j.entries.clear();
+}
+
+Status Vm::apply_ops(const GpuvmOps& ops, Journal* j) {
+  // Allocate (ask the fault plan) for every new VMA before changing anything.
+  for (const auto& op : ops) {
+    for (std::size_t i = 0; i < new_vmas(op); ++i) DRM_SIM_TRY(dev_->plan().on_alloc());
+  }
+  if (tree_.size() + ops.size() > dev_->profile().max_vmas_per_vm) return Status::err(ENOSPC);
+  for (const auto& op : ops) {
+    if (const auto* m = std::get_if<MapOp>(&op)) {
+      insert_vma(m->vma, j);
+    } else if (const auto* u = std::get_if<UnmapOp>(&op)) {
+      erase_vma(u->old, j);
+    } else {
+      const auto& r = std::get<RemapOp>(op);
+      erase_vma(r.old, j);
+      if (r.prev) insert_vma(*r.prev, j);
+      if (r.next) insert_vma(*r.next, j);
+    }
+  }
+  return Status::ok();
+}
+
+MapRequest Vm::widen_mirror(const MapRequest& req) const {
+  // xe: a CPU_ADDR_MIRROR MAP absorbs the default-attribute mirror VMAs
+  // containing the page below its start and the page at its end.
+  MapRequest w = req;
+  std::uint64_t s = req.range.lo();
+  std::uint64_t t = req.range.hi();
+  if (s > 0) {
+    if (auto p = tree_.find(s - 1); p && p->kind == VmaKind::kMirror && p->has_default_attrs()) {
+      s = p->start;
+    }
+  }
+  if (auto n = tree_.find(t); n && n->kind == VmaKind::kMirror && n->has_default_attrs()) {
+    t = n->end;
+  }
+  w.range = VaRange::from_bounds(s, t);
+  return w;
+}
+
+Status Vm::apply_bind_op(const BindOp& op, Journal& j) {
+  GpuvmOps ops;
+  switch (op.op) {
+    case BindOpKind::kMap:
+    case BindOpKind::kMapUserptr: {
+      MapRequest req = op.map;
+      if (req.kind == VmaKind::kBo) {
+        std::lock_guard<std::mutex> g(dev_->bo_mutex());
+        const Bo* bo = dev_->bo_locked(req.bo);
+        if (bo == nullptr) return Status::err(ENOENT);
+        if (DRM_SIM_IOCTL_DBG(bo->purgeable())) return Status::err(EBUSY);
+      }
+      if (req.kind == VmaKind::kMirror) req = widen_mirror(req);
+      ops = plan_map(tree_, req);
+      DRM_SIM_TRY(apply_ops(ops, &j));
+      // The new VMA gets PTEs now unless the VM faults them in.
+      const bool immediate = (req.flags & vma_flag::kImmediate) != 0;
+      if (req.kind != VmaKind::kMirror && (!fault_mode() || immediate)) {
+        const std::uint8_t tiles = all_tiles(dev_->profile());
+        tree_.visit_mut(VaRange::from_bounds(req.range.lo(), req.range.lo() + 1), [&](Vma& v) {
+          v.pte_tiles = tiles;
+          return false;
+        });
+      }
+      break;
+    }
+    case BindOpKind::kUnmap:
+      ops = plan_unmap(tree_, op.map.range);
+      DRM_SIM_TRY(apply_ops(ops, &j));
+      break;
+    case BindOpKind::kUnmapAll:
+      tree_.visit_all([&](const Vma& v) {
+        if (v.has_bo() && v.bo == op.map.bo) ops.push_back(UnmapOp{v, false});
+        return true;
+      });
+      DRM_SIM_TRY(apply_ops(ops, &j));
+      break;
+    case BindOpKind::kPrefetch:
+      return Status::err(EOPNOTSUPP);  // arrives with the migration engine
+  }
+  if (log::enabled(log::kBind)) {
+    for (const auto& o : ops) DRM_SIM_LOG(kBind, "vm {}: {}", id_, to_string(o));
+  }
+  return Status::ok();
+}
+
+Status Vm::bind(std::span<const BindOp> ops) {
+  FaultPlan& plan = dev_->plan();
+  DRM_SIM_TRY(lock_.lock_write(WaitKind::kKillable, plan));
+  WriteHeld held(lock_);
+  if (DRM_SIM_IOCTL_DBG(closed_)) return Status::err(ENOENT);
+  // drm_exec locks every BO of the array, interruptibly, before any op runs.
+  std::set<std::uint32_t> bos;
+  for (const auto& op : ops) {
+    if (op.map.kind == VmaKind::kBo || op.op == BindOpKind::kUnmapAll) bos.insert(op.map.bo);
+  }
+  for (std::size_t i = 0; i < bos.size(); ++i) DRM_SIM_TRY(plan.on_wait(WaitKind::kInterruptible));
+
+  Journal j;
+  for (const auto& op : ops) {
+    if (Status s = apply_bind_op(op, j); !s.is_ok()) {
+      rollback(j);
+      ++counters_.bind_rollbacks;
+      DRM_SIM_LOG(kBind, "vm {}: bind array of {} rolled back: errno {}", id_, ops.size(),
+                  s.error());
+      debug_check_invariants();
+      return s;
+    }
+  }
+  counters_.binds += ops.size();
+  if (dev_->event_sink() != nullptr) {
+    for (const auto& e : j.entries) {
+      dev_->emit(Event{e.inserted ? EventType::kOpMap : EventType::kOpUnmap, id_, e.vma.start,
+                       e.vma.end, 0, 0});
+    }
+  }
+  debug_check_invariants();
+  return Status::ok();
+}
+
+Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devmem) {
+  FaultPlan& plan = dev_->plan();
+  // Step 4: the VM lock, killable.
+  DRM_SIM_TRY(lock_.lock_write(WaitKind::kKillable, plan));
+  WriteHeld held(lock_);
+  // Step 5.
+  if (DRM_SIM_IOCTL_DBG(closed_)) return Status::err(ENOENT);
+  ++counters_.madvise_calls;
+  // Step 6 (uapi 7.0): resolve another device's fd.
+  if (req.type == MadviseType::kPreferredLoc && req.devmem_fd > 0) DRM_SIM_TRY(resolve_devmem());
+  // Step 7: the range, then the split. Nothing after this is undone.
+  const std::uint64_t end = req.start + req.range;
+  if (DRM_SIM_IOCTL_DBG(end < req.start || end > dev_->profile().va_end())) {
+    return Status::err(EINVAL);
+  }
+  const VaRange range = VaRange::from_bounds(req.start, end);
+  const GpuvmOps ops = plan_madvise(tree_, range);
+  if (!ops.empty()) {
+    DRM_SIM_TRY(apply_ops(ops, nullptr));
+    for (const auto& op : ops) counters_.madvise_splits += std::holds_alternative<RemapOp>(op);
+    if (log::enabled(log::kMadvise)) {
+      for (const auto& o : ops) DRM_SIM_LOG(kMadvise, "vm {}: {}", id_, to_string(o));
+    }
+  }
+  // Step 8: collect the VMAs.
+  bool any = false;
+  bool svm_or_userptr = false;
+  std::set<std::uint32_t> bos;
+  bool atomic_ok = true;
+  tree_.visit(range, [&](const Vma& v) {
+    any = true;
+    if (v.has_bo()) {
+      bos.insert(v.bo);
+    } else if (v.kind == VmaKind::kMirror || v.kind == VmaKind::kUserptr) {
+      svm_or_userptr = true;
+    }
+    return true;
+  });
+  if (!any) return Status::ok();  // a hole is never an error
+  // Step 9: atomic placement rules for BOs.
+  if (req.type == MadviseType::kAtomic && !bos.empty()) {
+    std::lock_guard<std::mutex> g(dev_->bo_mutex());
+    for (std::uint32_t id : bos) {
+      atomic_ok = atomic_ok && atomic_allowed(*dev_->bo_locked(id), req.value, dev_->profile());
+    }
+    if (DRM_SIM_IOCTL_DBG(!atomic_ok)) return Status::err(EINVAL);
+  }
+  // Step 10: BO locks and the notifier lock, interruptible.
+  for (std::size_t i = 0; i < bos.size(); ++i) DRM_SIM_TRY(plan.on_wait(WaitKind::kInterruptible));
+  if (svm_or_userptr) DRM_SIM_TRY(plan.on_wait(WaitKind::kInterruptible));
+  // Step 11: apply; step 12: zap changed VMAs, then one TLB invalidation per tile.
+  const AttrFn fn = kAttrFns[static_cast<std::uint32_t>(req.type)];
+  std::uint32_t tile_mask = 0;
+  bool any_purged = false;
+  tree_.visit_mut(range, [&](Vma& v) {
+    if (req.type == MadviseType::kPurgeableState && v.has_bo()) {
+      std::lock_guard<std::mutex> g(dev_->bo_mutex());
+      any_purged = any_purged || dev_->bo_locked(v.bo)->purged;
+    }
+    if (!fn(v, req, *dev_)) {
+      ++counters_.vmas_skipped;
+      dev_->emit(Event{EventType::kAttrSkipped, id_, v.start, v.end, 0, 0});
+      return true;
+    }
+    ++counters_.vmas_advised;
+    dev_->emit(Event{EventType::kAttrChanged, id_, v.start, v.end, 0, 0});
+    if (v.pte_tiles != 0) {
+      ++counters_.pte_zaps;
+      dev_->emit(Event{EventType::kPteZap, id_, v.start, v.end, 0, v.pte_tiles});
+      tile_mask |= v.pte_tiles;
+      v.pte_tiles = 0;
+    }
+    return true;
+  });
+  for (std::uint32_t t = 0; t < 32; ++t) {
+    if ((tile_mask & (1u << t)) == 0) continue;
+    ++counters_.tlb_invalidations;
+    dev_->emit(Event{EventType::kTlbInval, id_, range.lo(), range.hi(), t, 0});
+  }
+  if (req.type == MadviseType::kPurgeableState && req.retained_ptr != 0) {
+    const std::uint32_t retained = any_purged ? 0u : 1u;
+    DRM_SIM_TRY(copy_to_user(req.retained_ptr, &retained, sizeof retained));
+  }
+  debug_check_invariants();
+  return Status::ok();
+}
+
+Status Vm::query(std::uint64_t start, std::uint64_t range, std::size_t max, std::size_t* count,
+                 std::vector<Vma>* out) {
+  DRM_SIM_TRY(lock_.lock_read(WaitKind::kInterruptible, dev_->plan()));
+  ReadHeld held(lock_);
+  queries_.fetch_add(1, std::memory_order_relaxed);  // read lock: concurrent queries
+  const std::uint64_t end = start + range;
+  if (DRM_SIM_IOCTL_DBG(range == 0 || end < start || end > dev_->profile().va_end())) {
+    return Status::err(EINVAL);
+  }
+  const VaRange r = VaRange::from_bounds(start, end);
+  if (max == 0) {
+    *count = tree_.count_overlaps(r);
+    return Status::ok();
+  }
+  out->clear();
+  bool overflow = false;
+  tree_.visit(r, [&](const Vma& v) {
+    if (out->size() == max) {
+      overflow = true;
+      return false;
+    }
+    out->push_back(v);
+    return true;
+  });
+  if (overflow) return Status::err(ENOSPC);
+  *count = out->size();
+  return Status::ok();
+}
+
+void Vm::close() {
+  std::unique_lock<std::shared_mutex> g(lock_.native());
+  if (closed_) return;
+  closed_ = true;
+  std::vector<Vma> all;
+  all.reserve(tree_.size());
+  tree_.visit_all([&](const Vma& v) {
+    all.push_back(v);
+    return true;
+  });
+  for (const auto& v : all) erase_vma(v, nullptr);
+  tree_.clear();
+}
+
+GpuvmOps Vm::plan(const BindOp& op) {
+  std::shared_lock<std::shared_mutex> g(lock_.native());
+  switch (op.op) {
+    case BindOpKind::kMap:
+    case BindOpKind::kMapUserptr:
+      return plan_map(tree_, op.map.kind == VmaKind::kMirror ? widen_mirror(op.map) : op.map);
+    case BindOpKind::kUnmap:
+      return plan_unmap(tree_, op.map.range);
+    default:
+      return {};
+  }
+}
+
+std::vector<Vma> Vm::vmas() {
+  std::shared_lock<std::shared_mutex> g(lock_.native());
+  std::vector<Vma> out;
+  out.reserve(tree_.size());
+  tree_.visit_all([&](const Vma& v) {
+    out.push_back(v);
+    return true;
+  });
+  return out;
+}
+
+std::size_t Vm::vma_count() {
+  std::shared_lock<std::shared_mutex> g(lock_.native());
+  return tree_.size();
+}
+
+std::size_t Vm::memory_bytes() {
+  std::shared_lock<std::shared_mutex> g(lock_.native());
+  return tree_.memory_bytes();
+}
+
+VmCounters Vm::counters() {
+  std::unique_lock<std::shared_mutex> g(lock_.native());
+  VmCounters c = counters_;
+  c.queries = queries_.load(std::memory_order_relaxed);
+  return c;
+}
+
+std::string Vm::check_invariants() {
+  std::shared_lock<std::shared_mutex> g(lock_.native());
+  return tree_.check_invariants(dev_->profile().va_end());
+}
+
+void Vm::debug_check_invariants() {
+#if defined(DRM_SIM_CHECK_INVARIANTS)
+  const std::string err = tree_.check_invariants(dev_->profile().va_end());
+  if (!err.empty()) {
+    std::fprintf(stderr, "drm_sim: VM %u invariant violated: %s\n", id_, err.c_str());
+    std::abort();
+  }
+#endif
+}
+
+}  // namespace drm_sim

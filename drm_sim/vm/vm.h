@@ -1,0 +1,129 @@
+// drm_sim/vm/vm.h — one GPU VM: its VMAs, VM_BIND, madvise and the attribute query.
+//
+// The ioctl layer validates user arguments and resolves handles; Vm then does
+// what xe does under its VM lock (spec §3–§6): plan the drm_gpuvm ops, apply
+// them, set attributes, invalidate.
+//
+// Owns: its VmaTree (every VMA), counters, and one VMA reference on each BO it
+// maps (held in the Device's BO table).
+// Locking: every public member takes the VM lock itself: bind and madvise
+// write-killable, query read-interruptible, inspection read-uninterruptible.
+// Lock order: VM lock -> Device::bo_mutex.
+// Errors (positive errno in Status): EINTR (signal at a wait), ENOENT (VM
+// closed), EINVAL (range outside the VA space, placement rules), ENOMEM
+// (allocation failure), EBUSY (binding a purgeable BO), ENOSPC (query buffer
+// too small), EOPNOTSUPP (PREFETCH until the migration engine).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "drm_sim/core/function_ref.h"
+#include "drm_sim/device/device.h"
+#include "drm_sim/sync/sim_lock.h"
+#include "drm_sim/vm/events.h"
+#include "drm_sim/vm/gpuvm_plan.h"
+#include "drm_sim/vm/vma_tree.h"
+
+namespace drm_sim {
+
+enum class BindOpKind : std::uint8_t {  // values of DRM_XE_VM_BIND_OP_*
+  kMap = 0,
+  kUnmap = 1,
+  kMapUserptr = 2,
+  kUnmapAll = 3,
+  kPrefetch = 4,
+};
+
+// One validated bind op. For MAP kinds `map` describes the new VMA; for UNMAP
+// and PREFETCH only map.range is used; for UNMAP_ALL only map.bo.
+struct BindOp {
+  BindOpKind op = BindOpKind::kMap;
+  MapRequest map;
+  std::uint32_t prefetch_region = 0;
+};
+
+enum class MadviseType : std::uint32_t {  // values of DRM_XE_MEM_RANGE_ATTR_*
+  kPreferredLoc = 0,
+  kAtomic = 1,
+  kPat = 2,
+  kPurgeableState = 3,  // uapi 7.1
+};
+
+// A validated madvise (spec §3 steps 1–3 already passed).
+struct MadviseRequest {
+  std::uint64_t start = 0;
+  std::uint64_t range = 0;
+  MadviseType type = MadviseType::kPat;
+  std::int32_t devmem_fd = 0;
+  std::uint16_t migration_policy = 0;
+  std::uint16_t region_instance = 0;
+  std::uint32_t value = 0;          // atomic / pat / purge state
+  std::uint64_t retained_ptr = 0;   // 7.1, user pointer to a u32 (0 = none)
+};
+
+class Vm {
+ public:
+  Vm(std::shared_ptr<Device> dev, std::uint32_t id, std::uint32_t create_flags);
+  ~Vm();
+  Vm(const Vm&) = delete;
+  Vm& operator=(const Vm&) = delete;
+
+  std::uint32_t id() const { return id_; }
+  std::uint32_t create_flags() const { return flags_; }
+  bool fault_mode() const;
+  Device& device() { return *dev_; }
+
+  // VM_BIND: all-or-nothing over the array. On any error, including EINTR,
+  // the VM is exactly as before the call.
+  Status bind(std::span<const BindOp> ops);
+
+  // DRM_IOCTL_XE_MADVISE from step 4 on. resolve_devmem runs at step 6 (only
+  // for PREFERRED_LOC with devmem_fd > 0). Nothing is undone after the split.
+  Status madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devmem);
+
+  // Attribute query: VMAs overlapping [start, start+range) with full bounds.
+  // max == 0: only counts (into *count). Otherwise fills out with up to max
+  // VMAs; ENOSPC when more overlap.
+  Status query(std::uint64_t start, std::uint64_t range, std::size_t max, std::size_t* count,
+               std::vector<Vma>* out);
+
+  // VM_DESTROY / file close: marks the VM closed and removes every VMA.
+  void close();
+  bool closed() const;
+
+  // The ops a bind op would produce now (regression-test facility).
+  GpuvmOps plan(const BindOp& op);
+
+  // Inspection (read lock, uninterruptible).
+  std::vector<Vma> vmas();
+  std::size_t vma_count();
+  std::size_t memory_bytes();
+  VmCounters counters();
+  std::string check_invariants();  // empty when every invariant holds
+
+ private:
+  struct Journal;
+  Status apply_bind_op(const BindOp& op, Journal& j);
+  Status apply_ops(const GpuvmOps& ops, Journal* j);
+  void insert_vma(const Vma& v, Journal* j);
+  void erase_vma(const Vma& v, Journal* j);
+  void rollback(Journal& j);
+  MapRequest widen_mirror(const MapRequest& req) const;
+  void debug_check_invariants();
+
+  std::shared_ptr<Device> dev_;
+  const std::uint32_t id_;
+  const std::uint32_t flags_;
+  SimRwLock lock_;
+  bool closed_ = false;  // guarded by lock_
+  VmaTree tree_;         // guarded by lock_
+  VmCounters counters_;  // guarded by lock_ (write)
+  std::atomic<std::uint64_t> queries_{0};
+};
+
+}  // namespace drm_sim

@@ -1,0 +1,63 @@
+// drm_sim/vm/vma_tree.h — the ordered set of a VM's VMAs.
+//
+// Owns: every Vma of one VM (by value). A B-tree keyed by start address maps
+// to compact slab-allocated records, so lookup, insertion and erase are
+// O(log n) with few cache misses at a million VMAs.
+// Locking: none inside; the owning Vm's lock guards every call (read for
+// const members, write for mutators).
+// Errors: mutators assert their preconditions (no overlap on insert, the VMA
+// exists on erase); check_invariants() reports violations as text.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "drm_sim/core/function_ref.h"
+#include "drm_sim/vm/vma.h"
+
+namespace drm_sim {
+
+class VmaTree {
+ public:
+  VmaTree();
+  ~VmaTree();
+  VmaTree(VmaTree&&) noexcept;
+  VmaTree& operator=(VmaTree&&) noexcept;
+  VmaTree(const VmaTree&) = delete;
+  VmaTree& operator=(const VmaTree&) = delete;
+
+  std::size_t size() const;
+  bool empty() const { return size() == 0; }
+
+  // The VMA containing addr.
+  std::optional<Vma> find(std::uint64_t addr) const;
+  // The VMA that starts exactly at start.
+  std::optional<Vma> at(std::uint64_t start) const;
+
+  // Visits VMAs overlapping r in address order; f returns false to stop.
+  void visit(VaRange r, FunctionRef<bool(const Vma&)> f) const;
+  // Same, with mutable access to attributes and flags. f must not change
+  // start, end, kind or bo (asserted).
+  void visit_mut(VaRange r, FunctionRef<bool(Vma&)> f);
+  void visit_all(FunctionRef<bool(const Vma&)> f) const;
+  std::size_t count_overlaps(VaRange r) const;
+
+  void insert(const Vma& v);
+  void erase(std::uint64_t start);
+  void clear();
+
+  // Host bytes used by the tree nodes and VMA records (counted allocations).
+  std::size_t memory_bytes() const;
+
+  // Sorted, non-empty, non-overlapping, inside [0, va_end). Empty string = ok.
+  std::string check_invariants(std::uint64_t va_end) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace drm_sim
