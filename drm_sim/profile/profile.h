@@ -27,9 +27,9 @@ enum class BackingMode : std::uint8_t { kData = 0, kTag = 1 };
 
 struct MemRegionDesc {
   MemClass mem_class = MemClass::kSystem;
-  std::uint16_t instance = 0;        // uapi region instance; bit `instance` of a placement mask
-  std::uint16_t tile = 0;            // owning tile (VRAM); 0 for system memory
-  std::uint64_t size = 0;            // bytes
+  std::uint16_t instance = 0;  // uapi region instance; bit `instance` of a placement mask
+  std::uint16_t tile = 0;      // owning tile (VRAM); 0 for system memory
+  std::uint64_t size = 0;      // bytes
   std::uint32_t min_page_size = 4096;
 };
 
@@ -80,11 +80,18 @@ struct Profile {
   const MemRegionDesc* region_by_instance(std::uint16_t instance) const;
   std::uint32_t valid_placement_mask() const;  // bit per region instance
   std::uint32_t vram_placement_mask() const;
+  // The VRAM region owned by `tile`, or nullptr (integrated part, no such tile).
+  const MemRegionDesc* vram_for_tile(std::uint16_t tile) const;
+  bool uapi_at_least(UapiRevision r) const { return uapi >= r; }
 };
+
+// "6.18", "7.0" or "7.1" (the spelling used in profile files).
+std::string_view uapi_revision_name(UapiRevision r);
 
 // Checks a profile's internal rules (regions[0] is system memory, instances
 // unique and < 32, VRAM only when discrete, PAT non-empty with <= 64 entries,
 // va_bits in [32, 57], positive timing figures). EINVAL on the first broken rule.
+// The full list is in profiles/README.md.
 Status validate(const Profile& p);
 
 // name_or_path: a built-in profile name (see builtin_profile_names()), or the

@@ -1,0 +1,549 @@
+// drm_sim/profile/profile.cpp — loading, parsing and checking device profiles.
+//
+// Owns: nothing (free functions over plain data). Locking: none; every
+// function is reentrant. Errors: positive errno in a Status, never an
+// exception (Boost.PropertyTree exceptions are caught here): ENOENT for an
+// unknown profile name or a missing file, EINVAL for text that does not parse,
+// has an unknown key or a value of the wrong kind, or breaks a validate() rule.
+//
+// Profile JSON schema (every key optional; a missing key keeps the default of
+// the matching field in profile.h; any other key is an error). See
+// profiles/README.md for the meaning and unit of each field.
+//
+//   {
+//     "name": "b580",                       string
+//     "description": "...",                 string
+//     "pci_device_id": "0xE20B",            integer or "0x..." hex string
+//     "pci_revision": 0,                    integer
+//     "va_bits": 48,                        integer, 32..57
+//     "num_tiles": 1,                       integer, 1..4
+//     "uapi": "6.18",                       "6.18" | "7.0" | "7.1"
+//     "backing": "tag",                     "data" | "tag"
+//     "interconnect_group": "",             string ("" = no fast link)
+//     "max_vmas_per_vm": 4194304,           integer >= 1
+//     "features": {
+//       "discrete": true, "has_usm": true,  booleans
+//       "device_atomics_on_smem": false, "needs_64k_vram": false
+//     },
+//     "regions": [                          regions[0] must be system memory
+//       { "class": "system" | "vram",
+//         "instance": 0,                    uapi instance, 0..31, unique
+//         "tile": 0,                        owning tile (0 for system memory)
+//         "size": "16GiB",                  bytes: integer or "<n>[B|KiB|MiB|GiB|TiB]"
+//         "min_page_size": 4096 }           bytes, same syntax, power of two >= 4096
+//     ],
+//     "pat": [1, 2, 2, ...],                PAT index -> 0 reserved, 1 COH_NONE,
+//                                           2 COH_AT_LEAST_1WAY
+//     "timing": {                           all > 0 (spec §9)
+//       "host_link_gbps": 12.0, "efficiency_k": 0.07292, "fault_latency_us": 45.0,
+//       "dma_setup_us": 5.0, "tlb_inval_us": 5.0, "vram_gbps": 456.0,
+//       "remote_access_ns": 1000.0
+//     }
+//   }
+//
+// Integers may be written as JSON numbers or as strings (decimal or 0x hex).
+#include "drm_sim/profile/profile.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <limits>
+#include <sstream>
+#include <system_error>
+
+// Boost 1.74's JSON parser uses the global bind placeholders; asking for them
+// explicitly silences a deprecation #pragma message in every build.
+#ifndef BOOST_BIND_GLOBAL_PLACEHOLDERS
+#define BOOST_BIND_GLOBAL_PLACEHOLDERS
+#endif
+#include <boost/property_tree/json_parser.hpp>
+#include <boost/property_tree/ptree.hpp>
+
+#include "drm_sim/profile/builtin_profiles.h"
+
+namespace drm_sim {
+
+// ---------------------------------------------------------------------------
+// Profile helpers
+
+const MemRegionDesc* Profile::region_by_instance(std::uint16_t instance) const {
+  for (const MemRegionDesc& r : regions) {
+    if (r.instance == instance) return &r;
+  }
+  return nullptr;
+}
+
+std::uint32_t Profile::valid_placement_mask() const {
+  std::uint32_t mask = 0;
+  for (const MemRegionDesc& r : regions) {
+    if (r.instance < 32) mask |= 1u << r.instance;
+  }
+  return mask;
+}
+
+std::uint32_t Profile::vram_placement_mask() const {
+  std::uint32_t mask = 0;
+  for (const MemRegionDesc& r : regions) {
+    if (r.mem_class == MemClass::kVram && r.instance < 32) mask |= 1u << r.instance;
+  }
+  return mask;
+}
+
+const MemRegionDesc* Profile::vram_for_tile(std::uint16_t tile) const {
+  for (const MemRegionDesc& r : regions) {
+    if (r.mem_class == MemClass::kVram && r.tile == tile) return &r;
+  }
+  return nullptr;
+}
+
+std::string_view uapi_revision_name(UapiRevision r) {
+  switch (r) {
+    case UapiRevision::k6_18:
+      return "6.18";
+    case UapiRevision::k7_0:
+      return "7.0";
+    case UapiRevision::k7_1:
+      return "7.1";
+  }
+  return "?";
+}
+
+// ---------------------------------------------------------------------------
+// validate()
+
+namespace {
+
+constexpr std::uint32_t kMinVaBits = 32;
+constexpr std::uint32_t kMaxVaBits = 57;
+constexpr std::uint32_t kMaxTiles = 4;  // simulator limit
+constexpr std::size_t kMaxPatEntries = 64;
+constexpr std::uint16_t kMaxRegionInstances = 32;  // placement masks are 32 bits
+
+bool is_pow2(std::uint64_t v) {
+  return v != 0 && (v & (v - 1)) == 0;
+}
+bool positive_finite(double v) {
+  return std::isfinite(v) && v > 0.0;
+}
+
+}  // namespace
+
+Status validate(const Profile& p) {
+  const Status einval = Status::err(EINVAL);
+
+  if (p.va_bits < kMinVaBits || p.va_bits > kMaxVaBits) return einval;
+  if (p.num_tiles < 1 || p.num_tiles > kMaxTiles) return einval;
+  if (p.max_vmas_per_vm == 0) return einval;
+  if (p.uapi > UapiRevision::k7_1) return einval;
+  if (p.backing != BackingMode::kData && p.backing != BackingMode::kTag) return einval;
+
+  // Memory regions.
+  if (p.regions.empty() || p.regions[0].mem_class != MemClass::kSystem) return einval;
+  std::array<unsigned, kMaxTiles> vram_per_tile{};
+  std::uint32_t seen_instances = 0;
+  for (std::size_t i = 0; i < p.regions.size(); ++i) {
+    const MemRegionDesc& r = p.regions[i];
+    if (r.mem_class != MemClass::kSystem && r.mem_class != MemClass::kVram) return einval;
+    if (r.instance >= kMaxRegionInstances) return einval;
+    if (seen_instances & (1u << r.instance)) return einval;
+    seen_instances |= 1u << r.instance;
+    if (r.size == 0) return einval;
+    if (r.min_page_size < 4096 || !is_pow2(r.min_page_size)) return einval;
+    if (r.size % r.min_page_size != 0) return einval;
+    if (r.mem_class == MemClass::kSystem) {
+      if (i != 0) return einval;  // exactly one system-memory region, first
+      if (r.tile != 0) return einval;
+    } else {
+      if (!p.features.discrete) return einval;  // VRAM only when discrete
+      if (r.tile >= p.num_tiles) return einval;
+      if (++vram_per_tile[r.tile] > 1) return einval;  // one VRAM region per tile
+      if (p.features.needs_64k_vram && r.min_page_size < 65536) return einval;
+    }
+  }
+  if (p.features.discrete) {
+    for (std::uint32_t t = 0; t < p.num_tiles; ++t) {
+      if (vram_per_tile[t] != 1) return einval;  // every tile of a dGPU has VRAM
+    }
+  } else if (p.features.needs_64k_vram) {
+    return einval;  // no VRAM to need 64 KiB pages for
+  }
+
+  // PAT table.
+  if (p.pat.empty() || p.pat.size() > kMaxPatEntries) return einval;
+  bool any_usable = false;
+  for (std::uint8_t coh : p.pat) {
+    if (coh > kCohAtLeast1Way) return einval;
+    any_usable = any_usable || coh != kCohReserved;
+  }
+  if (!any_usable) return einval;
+
+  // Timing model.
+  const TimingModel& t = p.timing;
+  for (double v : {t.host_link_gbps, t.efficiency_k, t.fault_latency_us, t.dma_setup_us,
+                   t.tlb_inval_us, t.vram_gbps, t.remote_access_ns}) {
+    if (!positive_finite(v)) return einval;
+  }
+  return Status::ok();
+}
+
+// ---------------------------------------------------------------------------
+// JSON parsing
+
+namespace {
+
+using boost::property_tree::ptree;
+
+Status einval() {
+  return Status::err(EINVAL);
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// Decimal or 0x-prefixed hex, no sign, no trailing characters.
+bool parse_u64(std::string_view s, std::uint64_t& out) {
+  s = trim(s);
+  int base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    base = 16;
+    s.remove_prefix(2);
+  }
+  if (s.empty()) return false;
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (ec != std::errc() || end != s.data() + s.size()) return false;
+  out = v;
+  return true;
+}
+
+// A byte count: an integer, optionally followed by B, KiB, MiB, GiB or TiB
+// (case-insensitive, spaces allowed before the unit). Decimal units (GB) are
+// refused as ambiguous.
+bool parse_size(std::string_view s, std::uint64_t& out) {
+  s = trim(s);
+  std::size_t digits = 0;
+  while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+  const bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+  if (hex || digits == s.size()) return parse_u64(s, out);
+  if (digits == 0) return false;
+  std::uint64_t n = 0;
+  if (!parse_u64(s.substr(0, digits), n)) return false;
+  const std::string_view unit = trim(s.substr(digits));
+  unsigned shift = 0;
+  if (iequals(unit, "B")) {
+    shift = 0;
+  } else if (iequals(unit, "KiB")) {
+    shift = 10;
+  } else if (iequals(unit, "MiB")) {
+    shift = 20;
+  } else if (iequals(unit, "GiB")) {
+    shift = 30;
+  } else if (iequals(unit, "TiB")) {
+    shift = 40;
+  } else {
+    return false;
+  }
+  if (n > (std::numeric_limits<std::uint64_t>::max() >> shift)) return false;
+  out = n << shift;
+  return true;
+}
+
+bool parse_double(std::string_view s, double& out) {
+  s = trim(s);
+  if (s.empty()) return false;
+  double v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return false;
+  out = v;
+  return true;
+}
+
+// ptree has no types: an object's children have non-empty keys, an array's
+// children have empty keys, a scalar has data and no children. `{}`, `[]` and
+// `""` all read as an empty node.
+bool is_scalar(const ptree& n) {
+  return n.empty();
+}
+bool is_object(const ptree& n) {
+  if (!n.data().empty()) return false;
+  return std::none_of(n.begin(), n.end(), [](const auto& kv) { return kv.first.empty(); });
+}
+bool is_array(const ptree& n) {
+  if (!n.data().empty()) return false;
+  return std::all_of(n.begin(), n.end(), [](const auto& kv) { return kv.first.empty(); });
+}
+
+// Every key of `obj` is one of `allowed`, and none appears twice.
+Status check_keys(const ptree& obj, std::initializer_list<std::string_view> allowed) {
+  if (!is_object(obj)) return einval();
+  std::vector<std::string_view> seen;
+  for (const auto& [key, child] : obj) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) return einval();
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) return einval();
+    seen.emplace_back(key);
+  }
+  return Status::ok();
+}
+
+// The child `key` of `obj`, or nullptr when absent (keys are matched whole;
+// ptree's get_child() would split on '.').
+const ptree* child(const ptree& obj, std::string_view key) {
+  auto it = obj.find(std::string(key));
+  return it == obj.not_found() ? nullptr : &it->second;
+}
+
+Status get_string(const ptree& obj, std::string_view key, std::string& out) {
+  const ptree* n = child(obj, key);
+  if (n == nullptr) return Status::ok();
+  if (!is_scalar(*n)) return einval();
+  out = n->data();
+  return Status::ok();
+}
+
+template <typename T>
+Status get_uint(const ptree& obj, std::string_view key, T& out) {
+  const ptree* n = child(obj, key);
+  if (n == nullptr) return Status::ok();
+  std::uint64_t v = 0;
+  if (!is_scalar(*n) || !parse_u64(n->data(), v)) return einval();
+  if (v > std::numeric_limits<T>::max()) return einval();
+  out = static_cast<T>(v);
+  return Status::ok();
+}
+
+template <typename T>
+Status get_size(const ptree& obj, std::string_view key, T& out) {
+  const ptree* n = child(obj, key);
+  if (n == nullptr) return Status::ok();
+  std::uint64_t v = 0;
+  if (!is_scalar(*n) || !parse_size(n->data(), v)) return einval();
+  if (v > std::numeric_limits<T>::max()) return einval();
+  out = static_cast<T>(v);
+  return Status::ok();
+}
+
+Status get_double(const ptree& obj, std::string_view key, double& out) {
+  const ptree* n = child(obj, key);
+  if (n == nullptr) return Status::ok();
+  if (!is_scalar(*n) || !parse_double(n->data(), out)) return einval();
+  return Status::ok();
+}
+
+Status get_bool(const ptree& obj, std::string_view key, bool& out) {
+  const ptree* n = child(obj, key);
+  if (n == nullptr) return Status::ok();
+  if (!is_scalar(*n)) return einval();
+  if (n->data() == "true") {
+    out = true;
+  } else if (n->data() == "false") {
+    out = false;
+  } else {
+    return einval();
+  }
+  return Status::ok();
+}
+
+Status get_uapi(const ptree& obj, UapiRevision& out) {
+  const ptree* n = child(obj, "uapi");
+  if (n == nullptr) return Status::ok();
+  if (!is_scalar(*n)) return einval();
+  const std::string_view s = trim(n->data());
+  if (s == "6.18") {
+    out = UapiRevision::k6_18;
+  } else if (s == "7.0") {
+    out = UapiRevision::k7_0;
+  } else if (s == "7.1") {
+    out = UapiRevision::k7_1;
+  } else {
+    return einval();
+  }
+  return Status::ok();
+}
+
+Status get_backing(const ptree& obj, BackingMode& out) {
+  const ptree* n = child(obj, "backing");
+  if (n == nullptr) return Status::ok();
+  if (!is_scalar(*n)) return einval();
+  const std::string& s = n->data();
+  if (s == "data") {
+    out = BackingMode::kData;
+  } else if (s == "tag") {
+    out = BackingMode::kTag;
+  } else {
+    return einval();
+  }
+  return Status::ok();
+}
+
+Status parse_features(const ptree& n, Features& f) {
+  DRM_SIM_TRY(check_keys(n, {"discrete", "has_usm", "device_atomics_on_smem", "needs_64k_vram"}));
+  DRM_SIM_TRY(get_bool(n, "discrete", f.discrete));
+  DRM_SIM_TRY(get_bool(n, "has_usm", f.has_usm));
+  DRM_SIM_TRY(get_bool(n, "device_atomics_on_smem", f.device_atomics_on_smem));
+  DRM_SIM_TRY(get_bool(n, "needs_64k_vram", f.needs_64k_vram));
+  return Status::ok();
+}
+
+Status parse_region(const ptree& n, MemRegionDesc& r) {
+  DRM_SIM_TRY(check_keys(n, {"class", "instance", "tile", "size", "min_page_size"}));
+  if (const ptree* c = child(n, "class")) {
+    if (!is_scalar(*c)) return einval();
+    if (c->data() == "system") {
+      r.mem_class = MemClass::kSystem;
+    } else if (c->data() == "vram") {
+      r.mem_class = MemClass::kVram;
+    } else {
+      return einval();
+    }
+  }
+  DRM_SIM_TRY(get_uint(n, "instance", r.instance));
+  DRM_SIM_TRY(get_uint(n, "tile", r.tile));
+  DRM_SIM_TRY(get_size(n, "size", r.size));
+  DRM_SIM_TRY(get_size(n, "min_page_size", r.min_page_size));
+  return Status::ok();
+}
+
+Status parse_regions(const ptree& n, std::vector<MemRegionDesc>& out) {
+  if (!is_array(n)) return einval();
+  out.clear();
+  for (const auto& [key, elem] : n) {
+    MemRegionDesc r;
+    DRM_SIM_TRY(parse_region(elem, r));
+    out.push_back(r);
+  }
+  return Status::ok();
+}
+
+Status parse_pat(const ptree& n, std::vector<std::uint8_t>& out) {
+  if (!is_array(n)) return einval();
+  out.clear();
+  for (const auto& [key, elem] : n) {
+    std::uint64_t v = 0;
+    if (!is_scalar(elem) || !parse_u64(elem.data(), v)) return einval();
+    if (v > std::numeric_limits<std::uint8_t>::max()) return einval();
+    out.push_back(static_cast<std::uint8_t>(v));
+  }
+  return Status::ok();
+}
+
+Status parse_timing(const ptree& n, TimingModel& t) {
+  DRM_SIM_TRY(check_keys(n, {"host_link_gbps", "efficiency_k", "fault_latency_us", "dma_setup_us",
+                             "tlb_inval_us", "vram_gbps", "remote_access_ns"}));
+  DRM_SIM_TRY(get_double(n, "host_link_gbps", t.host_link_gbps));
+  DRM_SIM_TRY(get_double(n, "efficiency_k", t.efficiency_k));
+  DRM_SIM_TRY(get_double(n, "fault_latency_us", t.fault_latency_us));
+  DRM_SIM_TRY(get_double(n, "dma_setup_us", t.dma_setup_us));
+  DRM_SIM_TRY(get_double(n, "tlb_inval_us", t.tlb_inval_us));
+  DRM_SIM_TRY(get_double(n, "vram_gbps", t.vram_gbps));
+  DRM_SIM_TRY(get_double(n, "remote_access_ns", t.remote_access_ns));
+  return Status::ok();
+}
+
+Status parse_root(const ptree& root, Profile& p) {
+  DRM_SIM_TRY(check_keys(root, {"name", "description", "pci_device_id", "pci_revision", "va_bits",
+                                "num_tiles", "uapi", "backing", "interconnect_group",
+                                "max_vmas_per_vm", "features", "regions", "pat", "timing"}));
+  DRM_SIM_TRY(get_string(root, "name", p.name));
+  DRM_SIM_TRY(get_string(root, "description", p.description));
+  DRM_SIM_TRY(get_uint(root, "pci_device_id", p.pci_device_id));
+  DRM_SIM_TRY(get_uint(root, "pci_revision", p.pci_revision));
+  DRM_SIM_TRY(get_uint(root, "va_bits", p.va_bits));
+  DRM_SIM_TRY(get_uint(root, "num_tiles", p.num_tiles));
+  DRM_SIM_TRY(get_uapi(root, p.uapi));
+  DRM_SIM_TRY(get_backing(root, p.backing));
+  DRM_SIM_TRY(get_string(root, "interconnect_group", p.interconnect_group));
+  DRM_SIM_TRY(get_uint(root, "max_vmas_per_vm", p.max_vmas_per_vm));
+  if (const ptree* n = child(root, "features")) DRM_SIM_TRY(parse_features(*n, p.features));
+  if (const ptree* n = child(root, "regions")) DRM_SIM_TRY(parse_regions(*n, p.regions));
+  if (const ptree* n = child(root, "pat")) DRM_SIM_TRY(parse_pat(*n, p.pat));
+  if (const ptree* n = child(root, "timing")) DRM_SIM_TRY(parse_timing(*n, p.timing));
+  return Status::ok();
+}
+
+// Parses without validating, so that load_profile() can fill in a missing
+// name first.
+Result<Profile> parse_unvalidated(std::string_view json_text) {
+  ptree root;
+  try {
+    std::istringstream in{std::string(json_text)};
+    boost::property_tree::read_json(in, root);
+  } catch (const boost::property_tree::ptree_error&) {
+    return einval();
+  } catch (const std::bad_alloc&) {
+    return Status::err(ENOMEM);
+  } catch (const std::exception&) {
+    return einval();
+  }
+  Profile p;
+  DRM_SIM_TRY(parse_root(root, p));
+  return p;
+}
+
+Result<Profile> finish(Result<Profile> r, std::string_view fallback_name) {
+  if (!r) return r;
+  Profile p = std::move(r).value();
+  if (p.name.empty()) p.name = std::string(fallback_name);
+  DRM_SIM_TRY(validate(p));
+  return p;
+}
+
+Result<std::string> read_file(const std::string& path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) return Status::err(ENOENT);
+  if (!std::filesystem::is_regular_file(st)) return Status::err(EINVAL);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::err(errno != 0 ? errno : EIO);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) return Status::err(EIO);
+  return buf.str();
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+Result<Profile> parse_profile_json(std::string_view json_text) {
+  return finish(parse_unvalidated(json_text), "");
+}
+
+Result<Profile> load_profile(std::string_view name_or_path) {
+  if (name_or_path.empty()) name_or_path = kDefaultProfileName;
+  for (const BuiltinProfile& b : builtin_profiles()) {
+    if (b.name == name_or_path) return finish(parse_unvalidated(b.json), b.name);
+  }
+  if (name_or_path.find('/') == std::string_view::npos && !ends_with(name_or_path, ".json")) {
+    return Status::err(ENOENT);  // neither a built-in name nor a path
+  }
+  const std::string path(name_or_path);
+  Result<std::string> text = read_file(path);
+  if (!text) return text.status();
+  return finish(parse_unvalidated(*text), std::filesystem::path(path).stem().string());
+}
+
+std::vector<std::string> builtin_profile_names() {
+  std::vector<std::string> names;
+  for (const BuiltinProfile& b : builtin_profiles()) names.emplace_back(b.name);
+  return names;
+}
+
+}  // namespace drm_sim
