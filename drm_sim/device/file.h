@@ -1,0 +1,56 @@
+// drm_sim/device/file.h — one open DRM file (what a drm_sim fd refers to).
+//
+// Owns: its GEM handles (each holds a handle reference on a device BO) and
+// its VMs. VM ids and BO handles are per file, starting at 1.
+// Locking: an internal mutex guards the handle and VM tables; it is never
+// held while a Vm lock is taken (callers get a shared_ptr<Vm> and drop it).
+// Errors: ENOENT for unknown handles or VM ids (callers map to the uapi's
+// errno where upstream differs), ENOMEM past the per-file limits.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "drm_sim/device/device.h"
+#include "drm_sim/vm/vm.h"
+
+namespace drm_sim {
+
+class DrmFile {
+ public:
+  explicit DrmFile(std::shared_ptr<Device> dev);
+  ~DrmFile();
+  DrmFile(const DrmFile&) = delete;
+  DrmFile& operator=(const DrmFile&) = delete;
+
+  Device& device() { return *dev_; }
+  const std::shared_ptr<Device>& device_ptr() const { return dev_; }
+
+  // GEM handles.
+  Result<std::uint32_t> create_bo(const Bo& desc);  // returns the new handle
+  Result<std::uint32_t> bo_of(std::uint32_t handle);
+  Status close_handle(std::uint32_t handle);
+  std::size_t handle_count();
+
+  // VMs.
+  Result<std::uint32_t> create_vm(std::uint32_t flags);
+  Status destroy_vm(std::uint32_t id);
+  std::shared_ptr<Vm> vm(std::uint32_t id);
+  std::vector<std::uint32_t> vm_ids();
+
+  // Releases everything (the last close of the fd).
+  void release();
+
+ private:
+  std::shared_ptr<Device> dev_;
+  std::mutex mu_;
+  std::unordered_map<std::uint32_t, std::uint32_t> handles_;  // handle -> BO id
+  std::unordered_map<std::uint32_t, std::shared_ptr<Vm>> vms_;
+  std::uint32_t next_handle_ = 1;
+  std::uint32_t next_vm_ = 1;
+};
+
+}  // namespace drm_sim
