@@ -71,6 +71,10 @@ std::uint32_t init_from_env() {
   return mask;
 }
 
+void log_failed_check(const char* func, int line, const char* cond) {
+  logger().debug("{}:{}: check failed: {}", func, line, cond);
+}
+
 std::uint32_t set_categories(std::uint32_t mask) { return g_enabled.exchange(mask); }
 
 }  // namespace drm_sim::log

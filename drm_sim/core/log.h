@@ -51,8 +51,9 @@ inline bool enabled(Category c) {
 // As XE_IOCTL_DBG: evaluates cond; when true, logs the failing condition
 // text at debug level (category ioctl) and yields true.
 namespace drm_sim::log {
+void log_failed_check(const char* func, int line, const char* cond);  // out of line: cold
 inline bool ioctl_dbg(bool failed, const char* func, int line, const char* cond) {
-  if (failed && enabled(kIoctl)) logger().debug("{}:{}: check failed: {}", func, line, cond);
+  if (__builtin_expect(failed, 0) && enabled(kIoctl)) log_failed_check(func, line, cond);
   return failed;
 }
 }  // namespace drm_sim::log

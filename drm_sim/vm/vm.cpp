@@ -2,8 +2,10 @@
 // 4–12) and the attribute query, all under the VM lock.
 #include "drm_sim/vm/vm.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 #include "drm_sim/core/log.h"
@@ -134,6 +136,19 @@ void Vm::erase_vma(const Vma& v, Journal* j) {
   if (j != nullptr) j->entries.push_back({false, v});
 }
 
+void Vm::replace_vma(const Vma& old, const Vma& v, Journal* j) {
+  tree_.replace(v);
+  if (old.has_bo() || v.has_bo()) {
+    std::lock_guard<std::mutex> g(dev_->bo_mutex());
+    if (v.has_bo()) dev_->get_vma_ref_locked(v.bo, v.attrs.purgeable != 0);
+    if (old.has_bo()) dev_->put_vma_ref_locked(old.bo, old.attrs.purgeable != 0);
+  }
+  if (j != nullptr) {
+    j->entries.push_back({false, old});
+    j->entries.push_back({true, v});
+  }
+}
+
 void Vm::rollback(Journal& j) {
   for (auto it = j.entries.rbegin(); it != j.entries.rend(); ++it) {
     if (it->inserted) {
@@ -153,18 +168,38 @@ Status Vm::apply_ops(const GpuvmOps& ops, Journal* j) {
     for (std::size_t i = 0; i < new_vmas(op); ++i) DRM_SIM_TRY(dev_->plan().on_alloc());
   }
   if (tree_.size() + ops.size() > dev_->profile().max_vmas_per_vm) return Status::err(ENOSPC);
+  // A REMAP keeps the old record for its prev piece (same start), or leaves
+  // the old start vacant for the MAP that follows it: both become an in-place
+  // replace instead of a B-tree erase + insert.
+  std::optional<Vma> vacant;
+  auto flush_vacant = [&] {
+    if (vacant) erase_vma(*vacant, j);
+    vacant.reset();
+  };
   for (const auto& op : ops) {
     if (const auto* m = std::get_if<MapOp>(&op)) {
-      insert_vma(m->vma, j);
+      if (vacant && vacant->start == m->vma.start) {
+        replace_vma(*vacant, m->vma, j);
+        vacant.reset();
+      } else {
+        flush_vacant();
+        insert_vma(m->vma, j);
+      }
     } else if (const auto* u = std::get_if<UnmapOp>(&op)) {
+      flush_vacant();
       erase_vma(u->old, j);
     } else {
+      flush_vacant();
       const auto& r = std::get<RemapOp>(op);
-      erase_vma(r.old, j);
-      if (r.prev) insert_vma(*r.prev, j);
+      if (r.prev) {
+        replace_vma(r.old, *r.prev, j);
+      } else {
+        vacant = r.old;
+      }
       if (r.next) insert_vma(*r.next, j);
     }
   }
+  flush_vacant();
   return Status::ok();
 }
 
@@ -282,7 +317,12 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
     return Status::err(EINVAL);
   }
   const VaRange range = VaRange::from_bounds(req.start, end);
-  const GpuvmOps ops = plan_madvise(tree_, range);
+  thread_local OpCollector collector;  // reused: no allocation per call
+  collector.ops.clear();
+  MapRequest walk_req;
+  walk_req.range = range;
+  gpuvm_walk(tree_, walk_req, kMadviseRules, collector);
+  const GpuvmOps& ops = collector.ops;
   if (!ops.empty()) {
     DRM_SIM_TRY(apply_ops(ops, nullptr));
     for (const auto& op : ops) counters_.madvise_splits += std::holds_alternative<RemapOp>(op);
@@ -290,37 +330,49 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
       for (const auto& o : ops) DRM_SIM_LOG(kMadvise, "vm {}: {}", id_, to_string(o));
     }
   }
-  // Step 8: collect the VMAs.
-  bool any = false;
+  // Step 8: collect the VMAs (record pointers stay valid: no insert or erase
+  // happens from here on).
+  thread_local std::vector<Vma*> vmas;
+  vmas.clear();
+  tree_.collect_mut(range, vmas);
+  if (vmas.empty()) return Status::ok();  // a hole is never an error
   bool svm_or_userptr = false;
-  std::set<std::uint32_t> bos;
-  bool atomic_ok = true;
-  tree_.visit(range, [&](const Vma& v) {
-    any = true;
-    if (v.has_bo()) {
-      bos.insert(v.bo);
-    } else if (v.kind == VmaKind::kMirror || v.kind == VmaKind::kUserptr) {
+  thread_local std::vector<std::uint32_t> bos;
+  bos.clear();
+  for (const Vma* v : vmas) {
+    if (v->has_bo()) {
+      bos.push_back(v->bo);
+    } else if (v->kind == VmaKind::kMirror || v->kind == VmaKind::kUserptr) {
       svm_or_userptr = true;
     }
-    return true;
-  });
-  if (!any) return Status::ok();  // a hole is never an error
+  }
+  if (!bos.empty()) {  // drm_exec locks each BO once (duplicates ignored)
+    std::sort(bos.begin(), bos.end());
+    bos.erase(std::unique(bos.begin(), bos.end()), bos.end());
+  }
+  const auto distinct_bos = static_cast<std::uint32_t>(bos.size());
   // Step 9: atomic placement rules for BOs.
-  if (req.type == MadviseType::kAtomic && !bos.empty()) {
+  if (req.type == MadviseType::kAtomic && distinct_bos != 0) {
     std::lock_guard<std::mutex> g(dev_->bo_mutex());
-    for (std::uint32_t id : bos) {
-      atomic_ok = atomic_ok && atomic_allowed(*dev_->bo_locked(id), req.value, dev_->profile());
+    bool atomic_ok = true;
+    for (const Vma* v : vmas) {
+      if (v->has_bo()) {
+        atomic_ok = atomic_ok && atomic_allowed(*dev_->bo_locked(v->bo), req.value, dev_->profile());
+      }
     }
     if (DRM_SIM_IOCTL_DBG(!atomic_ok)) return Status::err(EINVAL);
   }
   // Step 10: BO locks and the notifier lock, interruptible.
-  for (std::size_t i = 0; i < bos.size(); ++i) DRM_SIM_TRY(plan.on_wait(WaitKind::kInterruptible));
+  for (std::uint32_t i = 0; i < distinct_bos; ++i) {
+    DRM_SIM_TRY(plan.on_wait(WaitKind::kInterruptible));
+  }
   if (svm_or_userptr) DRM_SIM_TRY(plan.on_wait(WaitKind::kInterruptible));
   // Step 11: apply; step 12: zap changed VMAs, then one TLB invalidation per tile.
   const AttrFn fn = kAttrFns[static_cast<std::uint32_t>(req.type)];
   std::uint32_t tile_mask = 0;
   bool any_purged = false;
-  tree_.visit_mut(range, [&](Vma& v) {
+  for (Vma* vp : vmas) {
+    Vma& v = *vp;
     if (req.type == MadviseType::kPurgeableState && v.has_bo()) {
       std::lock_guard<std::mutex> g(dev_->bo_mutex());
       any_purged = any_purged || dev_->bo_locked(v.bo)->purged;
@@ -328,7 +380,7 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
     if (!fn(v, req, *dev_)) {
       ++counters_.vmas_skipped;
       dev_->emit(Event{EventType::kAttrSkipped, id_, v.start, v.end, 0, 0});
-      return true;
+      continue;
     }
     ++counters_.vmas_advised;
     dev_->emit(Event{EventType::kAttrChanged, id_, v.start, v.end, 0, 0});
@@ -338,10 +390,9 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
       tile_mask |= v.pte_tiles;
       v.pte_tiles = 0;
     }
-    return true;
-  });
-  for (std::uint32_t t = 0; t < 32; ++t) {
-    if ((tile_mask & (1u << t)) == 0) continue;
+  }
+  for (std::uint32_t m = tile_mask; m != 0; m &= m - 1) {
+    const auto t = static_cast<std::uint32_t>(__builtin_ctz(m));
     ++counters_.tlb_invalidations;
     dev_->emit(Event{EventType::kTlbInval, id_, range.lo(), range.hi(), t, 0});
   }

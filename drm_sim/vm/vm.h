@@ -112,6 +112,7 @@ class Vm {
   Status apply_ops(const GpuvmOps& ops, Journal* j);
   void insert_vma(const Vma& v, Journal* j);
   void erase_vma(const Vma& v, Journal* j);
+  void replace_vma(const Vma& old, const Vma& v, Journal* j);
   void rollback(Journal& j);
   MapRequest widen_mirror(const MapRequest& req) const;
   void debug_check_invariants();

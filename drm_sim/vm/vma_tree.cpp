@@ -42,9 +42,9 @@ constexpr std::uint32_t kChunkSize = 1u << kChunkShift;
 
 struct VmaTree::Impl {
   std::size_t tree_bytes = 0;
-  absl::btree_map<std::uint64_t, std::uint32_t, std::less<>,
+  absl::btree_map<std::uint64_t, std::uint32_t, std::less<std::uint64_t>,
                   CountingAlloc<std::pair<const std::uint64_t, std::uint32_t>>>
-      index{std::less<>(), CountingAlloc<std::pair<const std::uint64_t, std::uint32_t>>(&tree_bytes)};
+      index{std::less<std::uint64_t>(), CountingAlloc<std::pair<const std::uint64_t, std::uint32_t>>(&tree_bytes)};
   std::vector<std::unique_ptr<Vma[]>> chunks;
   std::vector<std::uint32_t> free_slots;
   std::uint32_t next_slot = 0;
@@ -126,6 +126,13 @@ void VmaTree::visit_all(FunctionRef<bool(const Vma&)> f) const {
   }
 }
 
+void VmaTree::collect_mut(VaRange r, std::vector<Vma*>& out) {
+  for (auto it = impl_->first_overlap(r.lo()); it != impl_->index.end() && it->first < r.hi();
+       ++it) {
+    out.push_back(&impl_->rec(it->second));
+  }
+}
+
 std::size_t VmaTree::count_overlaps(VaRange r) const {
   std::size_t n = 0;
   for (auto it = impl_->first_overlap(r.lo()); it != impl_->index.end() && it->first < r.hi();
@@ -148,6 +155,12 @@ void VmaTree::erase(std::uint64_t start) {
   assert(it != impl_->index.end());
   impl_->free_slots.push_back(it->second);
   impl_->index.erase(it);
+}
+
+void VmaTree::replace(const Vma& v) {
+  auto it = impl_->index.find(v.start);
+  assert(it != impl_->index.end() && v.start < v.end);
+  impl_->rec(it->second) = v;
 }
 
 void VmaTree::clear() {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "drm_sim/core/function_ref.h"
 #include "drm_sim/vm/vma.h"
@@ -43,10 +44,18 @@ class VmaTree {
   // start, end, kind or bo (asserted).
   void visit_mut(VaRange r, FunctionRef<bool(Vma&)> f);
   void visit_all(FunctionRef<bool(const Vma&)> f) const;
+  // Appends pointers to the records of the VMAs overlapping r. They stay
+  // valid until the next insert, erase or clear; callers may change a VMA's
+  // attributes and flags through them, never its bounds, kind or bo.
+  void collect_mut(VaRange r, std::vector<Vma*>& out);
   std::size_t count_overlaps(VaRange r) const;
 
   void insert(const Vma& v);
   void erase(std::uint64_t start);
+  // Overwrites the VMA that starts at v.start with v (new end, attributes...)
+  // without touching the index: a REMAP that keeps the old start costs no
+  // B-tree operation. The caller guarantees v overlaps no other VMA.
+  void replace(const Vma& v);
   void clear();
 
   // Host bytes used by the tree nodes and VMA records (counted allocations).

@@ -1,0 +1,31 @@
+#include "bench_summary.h"
+
+namespace drm_sim_bench {
+
+void SummaryReporter::ReportRuns(const std::vector<Run>& runs) {
+  benchmark::ConsoleReporter::ReportRuns(runs);
+  for (const Run& r : runs) {
+    const std::string name = r.run_name.str();
+    const bool is_median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
+    const bool is_plain = r.run_type == Run::RT_Iteration;
+    if (!is_median && !(is_plain && !has_median_[name])) continue;
+    if (is_median) has_median_[name] = true;
+    Row row;
+    row.ns_per_iter = r.GetAdjustedRealTime();  // in the run's time unit
+    switch (r.time_unit) {
+      case benchmark::kNanosecond: break;
+      case benchmark::kMicrosecond: row.ns_per_iter *= 1e3; break;
+      case benchmark::kMillisecond: row.ns_per_iter *= 1e6; break;
+      case benchmark::kSecond: row.ns_per_iter *= 1e9; break;
+    }
+    for (const auto& [k, c] : r.counters) row.counters[k] = c.value;
+    rows_[name] = row;
+  }
+}
+
+const SummaryReporter::Row* SummaryReporter::find(const std::string& name) const {
+  auto it = rows_.find(name);
+  return it == rows_.end() ? nullptr : &it->second;
+}
+
+}  // namespace drm_sim_bench

@@ -1,0 +1,31 @@
+// bench/bench_summary.h — collects per-benchmark medians during a Google
+// Benchmark run so a program can print ratios and target checks at the end.
+// Owns: the collected results. Locking: single-threaded (benchmark main).
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <map>
+#include <string>
+
+namespace drm_sim_bench {
+
+// Forwards to the console reporter and remembers, per run name, the median
+// (or the single run when there are no repetitions) of real time in ns and
+// the user counters.
+class SummaryReporter : public benchmark::ConsoleReporter {
+ public:
+  struct Row {
+    double ns_per_iter = 0;
+    std::map<std::string, double> counters;
+  };
+  void ReportRuns(const std::vector<Run>& runs) override;
+  // Looks a result up by the benchmark name without the aggregate suffix.
+  const Row* find(const std::string& name) const;
+
+ private:
+  std::map<std::string, Row> rows_;
+  std::map<std::string, bool> has_median_;
+};
+
+}  // namespace drm_sim_bench
