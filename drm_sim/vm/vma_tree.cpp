@@ -35,6 +35,12 @@ struct CountingAlloc {
   bool operator==(const CountingAlloc<U>& o) const { return bytes == o.bytes; }
 };
 
+// A plain comparator (not std::less<uint64_t>) makes absl use binary rather
+// than linear search inside a node: fewer instructions per lookup.
+struct VaLess {
+  bool operator()(std::uint64_t a, std::uint64_t b) const { return a < b; }
+};
+
 constexpr std::uint32_t kChunkShift = 12;  // 4096 records per slab chunk
 constexpr std::uint32_t kChunkSize = 1u << kChunkShift;
 
@@ -42,9 +48,9 @@ constexpr std::uint32_t kChunkSize = 1u << kChunkShift;
 
 struct VmaTree::Impl {
   std::size_t tree_bytes = 0;
-  absl::btree_map<std::uint64_t, std::uint32_t, std::less<std::uint64_t>,
+  absl::btree_map<std::uint64_t, std::uint32_t, VaLess,
                   CountingAlloc<std::pair<const std::uint64_t, std::uint32_t>>>
-      index{std::less<std::uint64_t>(), CountingAlloc<std::pair<const std::uint64_t, std::uint32_t>>(&tree_bytes)};
+      index{VaLess(), CountingAlloc<std::pair<const std::uint64_t, std::uint32_t>>(&tree_bytes)};
   std::vector<std::unique_ptr<Vma[]>> chunks;
   std::vector<std::uint32_t> free_slots;
   std::uint32_t next_slot = 0;
