@@ -3,7 +3,9 @@
 namespace drm_sim {
 
 namespace {
-thread_local PendingSignal t_signal;
+// initial-exec: no __tls_get_addr call on every wait (the library is linked
+// or preloaded, never dlopen()ed late).
+__attribute__((tls_model("initial-exec"))) thread_local PendingSignal t_signal;
 }
 
 PendingSignal& current_signal() { return t_signal; }

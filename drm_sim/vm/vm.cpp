@@ -317,7 +317,7 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
     return Status::err(EINVAL);
   }
   const VaRange range = VaRange::from_bounds(req.start, end);
-  thread_local OpCollector collector;  // reused: no allocation per call
+  OpCollector& collector = scratch_ops_;  // reused under the write lock: no allocation
   collector.ops.clear();
   MapRequest walk_req;
   walk_req.range = range;
@@ -332,12 +332,12 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
   }
   // Step 8: collect the VMAs (record pointers stay valid: no insert or erase
   // happens from here on).
-  thread_local std::vector<Vma*> vmas;
+  std::vector<Vma*>& vmas = scratch_vmas_;
   vmas.clear();
   tree_.collect_mut(range, vmas);
   if (vmas.empty()) return Status::ok();  // a hole is never an error
   bool svm_or_userptr = false;
-  thread_local std::vector<std::uint32_t> bos;
+  std::vector<std::uint32_t>& bos = scratch_bos_;
   bos.clear();
   for (const Vma* v : vmas) {
     if (v->has_bo()) {

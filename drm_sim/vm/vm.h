@@ -125,6 +125,10 @@ class Vm {
   VmaTree tree_;         // guarded by lock_
   VmCounters counters_;  // guarded by lock_ (write)
   std::atomic<std::uint64_t> queries_{0};
+  // madvise scratch buffers, reused across calls (guarded by lock_, write).
+  OpCollector scratch_ops_;
+  std::vector<Vma*> scratch_vmas_;
+  std::vector<std::uint32_t> scratch_bos_;
 };
 
 }  // namespace drm_sim

@@ -43,6 +43,15 @@ struct VaLess {
 
 constexpr std::uint32_t kChunkShift = 12;  // 4096 records per slab chunk
 constexpr std::uint32_t kChunkSize = 1u << kChunkShift;
+constexpr std::uint32_t kNil = ~0u;
+
+// A VMA record: the value plus links to its address-order neighbours, so that
+// walks follow links instead of B-tree iterators.
+struct Rec {
+  Vma v;
+  std::uint32_t prev = kNil;
+  std::uint32_t next = kNil;
+};
 
 }  // namespace
 
@@ -51,12 +60,14 @@ struct VmaTree::Impl {
   absl::btree_map<std::uint64_t, std::uint32_t, VaLess,
                   CountingAlloc<std::pair<const std::uint64_t, std::uint32_t>>>
       index{VaLess(), CountingAlloc<std::pair<const std::uint64_t, std::uint32_t>>(&tree_bytes)};
-  std::vector<std::unique_ptr<Vma[]>> chunks;
+  std::vector<std::unique_ptr<Rec[]>> chunks;
   std::vector<std::uint32_t> free_slots;
   std::uint32_t next_slot = 0;
+  std::uint32_t head = kNil;  // lowest VMA
+  std::uint32_t tail = kNil;  // highest VMA
 
-  Vma& rec(std::uint32_t slot) { return chunks[slot >> kChunkShift][slot & (kChunkSize - 1)]; }
-  const Vma& rec(std::uint32_t slot) const {
+  Rec& rec(std::uint32_t slot) { return chunks[slot >> kChunkShift][slot & (kChunkSize - 1)]; }
+  const Rec& rec(std::uint32_t slot) const {
     return chunks[slot >> kChunkShift][slot & (kChunkSize - 1)];
   }
   std::uint32_t alloc_slot() {
@@ -66,18 +77,23 @@ struct VmaTree::Impl {
       return s;
     }
     if ((next_slot >> kChunkShift) == chunks.size()) {
-      chunks.push_back(std::make_unique<Vma[]>(kChunkSize));
+      chunks.push_back(std::make_unique<Rec[]>(kChunkSize));
     }
     return next_slot++;
   }
-  // First index entry whose VMA overlaps [lo, ...).
-  auto first_overlap(std::uint64_t lo) const {
+  // The record with the greatest start <= addr (kNil if none): the
+  // predecessor of the first start > addr.
+  std::uint32_t floor_slot(std::uint64_t addr) const {
+    auto it = index.upper_bound(addr);
+    return it == index.end() ? tail : rec(it->second).prev;
+  }
+  // The first record overlapping [lo, ...), or kNil.
+  std::uint32_t first_overlap(std::uint64_t lo) const {
     auto it = index.upper_bound(lo);
-    if (it != index.begin()) {
-      auto p = std::prev(it);
-      if (rec(p->second).end > lo) return p;
-    }
-    return it;
+    const std::uint32_t above = it == index.end() ? kNil : it->second;
+    const std::uint32_t below = it == index.end() ? tail : rec(above).prev;
+    if (below != kNil && rec(below).v.end > lo) return below;
+    return above;
   }
 };
 
@@ -89,10 +105,9 @@ VmaTree& VmaTree::operator=(VmaTree&&) noexcept = default;
 std::size_t VmaTree::size() const { return impl_->index.size(); }
 
 std::optional<Vma> VmaTree::find(std::uint64_t addr) const {
-  auto it = impl_->index.upper_bound(addr);
-  if (it == impl_->index.begin()) return std::nullopt;
-  --it;
-  const Vma& v = impl_->rec(it->second);
+  const std::uint32_t s = impl_->floor_slot(addr);
+  if (s == kNil) return std::nullopt;
+  const Vma& v = impl_->rec(s).v;
   if (addr < v.end) return v;
   return std::nullopt;
 }
@@ -100,49 +115,53 @@ std::optional<Vma> VmaTree::find(std::uint64_t addr) const {
 std::optional<Vma> VmaTree::at(std::uint64_t start) const {
   auto it = impl_->index.find(start);
   if (it == impl_->index.end()) return std::nullopt;
-  return impl_->rec(it->second);
+  return impl_->rec(it->second).v;
 }
 
 void VmaTree::visit(VaRange r, FunctionRef<bool(const Vma&)> f) const {
-  for (auto it = impl_->first_overlap(r.lo()); it != impl_->index.end() && it->first < r.hi();
-       ++it) {
-    if (!f(impl_->rec(it->second))) return;
+  for (std::uint32_t s = impl_->first_overlap(r.lo()); s != kNil;) {
+    const Rec& rc = impl_->rec(s);
+    if (rc.v.start >= r.hi() || !f(rc.v)) return;
+    s = rc.next;
   }
 }
 
 void VmaTree::visit_mut(VaRange r, FunctionRef<bool(Vma&)> f) {
-  for (auto it = impl_->first_overlap(r.lo()); it != impl_->index.end() && it->first < r.hi();
-       ++it) {
-    Vma& v = impl_->rec(it->second);
+  for (std::uint32_t s = impl_->first_overlap(r.lo()); s != kNil;) {
+    Rec& rc = impl_->rec(s);
+    if (rc.v.start >= r.hi()) return;
 #ifndef NDEBUG
-    const Vma before = v;
+    const Vma before = rc.v;
 #endif
-    const bool go_on = f(v);
+    const bool go_on = f(rc.v);
 #ifndef NDEBUG
-    assert(v.start == before.start && v.end == before.end && v.kind == before.kind &&
-           v.bo == before.bo);
+    assert(rc.v.start == before.start && rc.v.end == before.end && rc.v.kind == before.kind &&
+           rc.v.bo == before.bo);
 #endif
     if (!go_on) return;
+    s = rc.next;
   }
 }
 
 void VmaTree::visit_all(FunctionRef<bool(const Vma&)> f) const {
-  for (const auto& [start, slot] : impl_->index) {
-    if (!f(impl_->rec(slot))) return;
+  for (std::uint32_t s = impl_->head; s != kNil; s = impl_->rec(s).next) {
+    if (!f(impl_->rec(s).v)) return;
   }
 }
 
 void VmaTree::collect_mut(VaRange r, std::vector<Vma*>& out) {
-  for (auto it = impl_->first_overlap(r.lo()); it != impl_->index.end() && it->first < r.hi();
-       ++it) {
-    out.push_back(&impl_->rec(it->second));
+  for (std::uint32_t s = impl_->first_overlap(r.lo()); s != kNil;) {
+    Rec& rc = impl_->rec(s);
+    if (rc.v.start >= r.hi()) return;
+    out.push_back(&rc.v);
+    s = rc.next;
   }
 }
 
 std::size_t VmaTree::count_overlaps(VaRange r) const {
   std::size_t n = 0;
-  for (auto it = impl_->first_overlap(r.lo()); it != impl_->index.end() && it->first < r.hi();
-       ++it) {
+  for (std::uint32_t s = impl_->first_overlap(r.lo()); s != kNil; s = impl_->rec(s).next) {
+    if (impl_->rec(s).v.start >= r.hi()) break;
     ++n;
   }
   return n;
@@ -150,23 +169,38 @@ std::size_t VmaTree::count_overlaps(VaRange r) const {
 
 void VmaTree::insert(const Vma& v) {
   assert(v.start < v.end);
-  const std::uint32_t slot = impl_->alloc_slot();
-  impl_->rec(slot) = v;
-  [[maybe_unused]] const auto [it, inserted] = impl_->index.emplace(v.start, slot);
+  Impl& m = *impl_;
+  const std::uint32_t slot = m.alloc_slot();
+  auto [it, inserted] = m.index.emplace(v.start, slot);
   assert(inserted);
+  (void)inserted;
+  ++it;
+  const std::uint32_t next = it == m.index.end() ? kNil : it->second;
+  const std::uint32_t prev = next == kNil ? m.tail : m.rec(next).prev;
+  Rec& rc = m.rec(slot);
+  rc.v = v;
+  rc.prev = prev;
+  rc.next = next;
+  (prev == kNil ? m.head : m.rec(prev).next) = slot;
+  (next == kNil ? m.tail : m.rec(next).prev) = slot;
 }
 
 void VmaTree::erase(std::uint64_t start) {
-  auto it = impl_->index.find(start);
-  assert(it != impl_->index.end());
-  impl_->free_slots.push_back(it->second);
-  impl_->index.erase(it);
+  Impl& m = *impl_;
+  auto it = m.index.find(start);
+  assert(it != m.index.end());
+  const std::uint32_t slot = it->second;
+  const Rec& rc = m.rec(slot);
+  (rc.prev == kNil ? m.head : m.rec(rc.prev).next) = rc.next;
+  (rc.next == kNil ? m.tail : m.rec(rc.next).prev) = rc.prev;
+  m.free_slots.push_back(slot);
+  m.index.erase(it);
 }
 
 void VmaTree::replace(const Vma& v) {
   auto it = impl_->index.find(v.start);
   assert(it != impl_->index.end() && v.start < v.end);
-  impl_->rec(it->second) = v;
+  impl_->rec(it->second).v = v;
 }
 
 void VmaTree::clear() {
@@ -174,20 +208,24 @@ void VmaTree::clear() {
   impl_->chunks.clear();
   impl_->free_slots.clear();
   impl_->next_slot = 0;
+  impl_->head = kNil;
+  impl_->tail = kNil;
 }
 
 std::size_t VmaTree::memory_bytes() const {
-  return impl_->tree_bytes + impl_->chunks.size() * kChunkSize * sizeof(Vma) +
+  return impl_->tree_bytes + impl_->chunks.size() * kChunkSize * sizeof(Rec) +
          impl_->chunks.capacity() * sizeof(void*) +
          impl_->free_slots.capacity() * sizeof(std::uint32_t);
 }
 
 std::string VmaTree::check_invariants(std::uint64_t va_end) const {
+  const Impl& m = *impl_;
   std::uint64_t prev_end = 0;
-  bool first = true;
+  std::uint32_t prev_slot = kNil;
   char buf[160];
-  for (const auto& [start, slot] : impl_->index) {
-    const Vma& v = impl_->rec(slot);
+  for (const auto& [start, slot] : m.index) {
+    const Rec& rc = m.rec(slot);
+    const Vma& v = rc.v;
     if (v.start != start) {
       std::snprintf(buf, sizeof buf, "index key 0x%llx != vma start 0x%llx",
                     static_cast<unsigned long long>(start), static_cast<unsigned long long>(v.start));
@@ -195,11 +233,15 @@ std::string VmaTree::check_invariants(std::uint64_t va_end) const {
     }
     if (v.start >= v.end) return "empty or inverted vma " + to_string(v);
     if (v.end > va_end) return "vma outside the VA space " + to_string(v);
-    if (!first && v.start < prev_end) return "overlapping vma " + to_string(v);
+    if (prev_slot != kNil && v.start < prev_end) return "overlapping vma " + to_string(v);
     if ((v.kind == VmaKind::kBo) != (v.bo != 0)) return "bo id does not match kind " + to_string(v);
+    if (rc.prev != prev_slot) return "broken prev link at " + to_string(v);
+    if (prev_slot != kNil && m.rec(prev_slot).next != slot) return "broken next link before " + to_string(v);
+    if (prev_slot == kNil && m.head != slot) return "head link does not name the lowest vma";
     prev_end = v.end;
-    first = false;
+    prev_slot = slot;
   }
+  if (m.tail != prev_slot) return "tail link does not name the highest vma";
   return {};
 }
 
