@@ -7,6 +7,28 @@ constexpr std::size_t kMaxVmsPerFile = 1u << 16;
 constexpr std::size_t kMaxHandlesPerFile = 1u << 20;
 }  // namespace
 
+std::uint32_t LowestFreeId::alloc() {
+  if (!freed_.empty()) {
+    const std::uint32_t id = *freed_.begin();
+    freed_.erase(freed_.begin());
+    return id;
+  }
+  return next_++;
+}
+
+void LowestFreeId::release(std::uint32_t id) {
+  if (id + 1 == next_) {
+    --next_;
+    // Fold freed ids at the top back into next_.
+    while (!freed_.empty() && *freed_.rbegin() + 1 == next_) {
+      freed_.erase(std::prev(freed_.end()));
+      --next_;
+    }
+  } else {
+    freed_.insert(id);
+  }
+}
+
 DrmFile::DrmFile(std::shared_ptr<Device> dev) : dev_(std::move(dev)) {}
 
 DrmFile::~DrmFile() { release(); }
@@ -23,7 +45,7 @@ Result<std::uint32_t> DrmFile::create_bo(const Bo& desc) {
     if (!r) return r.status();
     id = *r;
   }
-  const std::uint32_t handle = next_handle_++;
+  const std::uint32_t handle = handle_ids_.alloc();
   handles_.emplace(handle, id);
   return handle;
 }
@@ -44,6 +66,7 @@ Status DrmFile::close_handle(std::uint32_t handle) {
     dev_->put_handle_ref_locked(it->second);
   }
   handles_.erase(it);
+  handle_ids_.release(handle);
   return Status::ok();
 }
 
@@ -56,7 +79,7 @@ Result<std::uint32_t> DrmFile::create_vm(std::uint32_t flags) {
   std::lock_guard<std::mutex> g(mu_);
   if (vms_.size() >= kMaxVmsPerFile) return Status::err(ENOMEM);
   DRM_SIM_TRY(dev_->plan().on_alloc());
-  const std::uint32_t id = next_vm_++;
+  const std::uint32_t id = vm_ids_.alloc();
   vms_.emplace(id, std::make_shared<Vm>(dev_, id, flags));
   return id;
 }
@@ -69,6 +92,7 @@ Status DrmFile::destroy_vm(std::uint32_t id) {
     if (it == vms_.end()) return Status::err(ENOENT);
     vm = std::move(it->second);
     vms_.erase(it);
+    vm_ids_.release(id);
   }
   vm->close();  // in-flight ioctls holding a reference see ENOENT
   return Status::ok();

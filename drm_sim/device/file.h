@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -18,6 +19,18 @@
 #include "drm_sim/vm/vm.h"
 
 namespace drm_sim {
+
+// Hands out the lowest free id >= 1, as the kernel's idr_alloc(.., 1, 0) and
+// an ALLOC1 xarray do (a freed GEM handle or VM id is reused first).
+class LowestFreeId {
+ public:
+  std::uint32_t alloc();
+  void release(std::uint32_t id);
+
+ private:
+  std::uint32_t next_ = 1;
+  std::set<std::uint32_t> freed_;
+};
 
 class DrmFile {
  public:
@@ -49,8 +62,8 @@ class DrmFile {
   std::mutex mu_;
   std::unordered_map<std::uint32_t, std::uint32_t> handles_;  // handle -> BO id
   std::unordered_map<std::uint32_t, std::shared_ptr<Vm>> vms_;
-  std::uint32_t next_handle_ = 1;
-  std::uint32_t next_vm_ = 1;
+  LowestFreeId handle_ids_;
+  LowestFreeId vm_ids_;
 };
 
 }  // namespace drm_sim

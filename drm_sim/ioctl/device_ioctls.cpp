@@ -59,7 +59,11 @@ std::vector<unsigned char> config_blob(const Profile& p) {
   q->num_params = kParams;
   q->info[DRM_XE_QUERY_CONFIG_REV_AND_DEVICE_ID] =
       (static_cast<std::uint64_t>(p.pci_revision) << 16) | p.pci_device_id;
-  q->info[DRM_XE_QUERY_CONFIG_FLAGS] = p.features.discrete ? DRM_XE_QUERY_CONFIG_FLAG_HAS_VRAM : 0;
+  q->info[DRM_XE_QUERY_CONFIG_FLAGS] =
+      (p.features.discrete ? DRM_XE_QUERY_CONFIG_FLAG_HAS_VRAM : 0) |
+      DRM_XE_QUERY_CONFIG_FLAG_HAS_LOW_LATENCY |
+      (p.features.has_usm ? DRM_XE_QUERY_CONFIG_FLAG_HAS_CPU_ADDR_MIRROR : 0) |
+      (p.uapi_at_least(UapiRevision::k7_1) ? DRM_XE_QUERY_CONFIG_FLAG_HAS_PURGING_SUPPORT : 0);
   q->info[DRM_XE_QUERY_CONFIG_MIN_ALIGNMENT] = p.vram_alignment();
   q->info[DRM_XE_QUERY_CONFIG_VA_BITS] = p.va_bits;
   q->info[DRM_XE_QUERY_CONFIG_MAX_EXEC_QUEUE_PRIORITY] = 2;

@@ -36,10 +36,12 @@ bool args_are_sane(const drm_xe_madvise& a, const Profile& p) {
         return false;
       }
       // v6.18: the u16 at offset 38 is pad; v7.0 names it region_instance.
-      if (!p.uapi_at_least(UapiRevision::k7_0)) {
-        return !DRM_SIM_IOCTL_DBG(a.preferred_mem_loc.region_instance != 0);
+      const bool pre_7_0 = !p.uapi_at_least(UapiRevision::k7_0);
+      if (DRM_SIM_IOCTL_DBG(pre_7_0 && a.preferred_mem_loc.region_instance != 0) ||
+          DRM_SIM_IOCTL_DBG(a.preferred_mem_loc.region_instance != 0 && fd <= 0)) {
+        return false;
       }
-      return !DRM_SIM_IOCTL_DBG(a.preferred_mem_loc.region_instance != 0 && fd <= 0);
+      break;
     }
     case DRM_XE_MEM_RANGE_ATTR_ATOMIC:
       if (DRM_SIM_IOCTL_DBG(a.atomic.val > DRM_XE_ATOMIC_CPU) ||
@@ -128,8 +130,8 @@ Status madvise(DrmFile& f, void* arg) {
 Status query_mem_range_attrs(DrmFile& f, void* arg) {
   auto* q = static_cast<drm_xe_vm_query_mem_range_attr*>(arg);
   auto vm = f.vm(q->vm_id);
-  if (DRM_SIM_IOCTL_DBG(vm == nullptr) || DRM_SIM_IOCTL_DBG(q->extensions != 0) ||
-      DRM_SIM_IOCTL_DBG(q->reserved[0] != 0 || q->reserved[1] != 0) ||
+  // As upstream, extensions and reserved are not read.
+  if (DRM_SIM_IOCTL_DBG(vm == nullptr) ||
       DRM_SIM_IOCTL_DBG(q->num_mem_ranges == 0 &&
                         (q->vector_of_mem_attr != 0 || q->sizeof_mem_range_attr != 0)) ||
       DRM_SIM_IOCTL_DBG(q->num_mem_ranges > 0 &&

@@ -31,17 +31,15 @@ Status check_op(const drm_xe_vm_bind_op& o, const Vm& vm, const Profile& p) {
   const bool is_null = flags & DRM_XE_VM_BIND_FLAG_NULL;
   const bool is_mirror = flags & DRM_XE_VM_BIND_FLAG_CPU_ADDR_MIRROR;
   const std::uint32_t region = o.prefetch_mem_region_instance;
-  if (DRM_SIM_IOCTL_DBG(o.extensions != 0) ||
-      DRM_SIM_IOCTL_DBG(o.pad != 0 || o.pad2 != 0) ||
-      DRM_SIM_IOCTL_DBG(o.reserved[0] != 0 || o.reserved[1] != 0 || o.reserved[2] != 0) ||
-      DRM_SIM_IOCTL_DBG(o.pat_index >= p.pat.size()) ||
+  // As upstream, the op's extensions, pad and reserved words are not read.
+  if (DRM_SIM_IOCTL_DBG(o.pat_index >= p.pat.size()) ||
       DRM_SIM_IOCTL_DBG(p.pat[o.pat_index] == kCohReserved) ||
       DRM_SIM_IOCTL_DBG(op > DRM_XE_VM_BIND_OP_PREFETCH) ||
       DRM_SIM_IOCTL_DBG(flags & ~kBindFlags) ||
       DRM_SIM_IOCTL_DBG(o.obj && (is_null || is_mirror)) ||
       DRM_SIM_IOCTL_DBG(o.obj_offset && (is_null || is_mirror)) ||
       DRM_SIM_IOCTL_DBG((is_null || is_mirror) && op != DRM_XE_VM_BIND_OP_MAP) ||
-      DRM_SIM_IOCTL_DBG(is_null && is_mirror) ||
+      DRM_SIM_IOCTL_DBG(is_null && is_mirror) ||  // drm_sim: a VMA has one kind
       DRM_SIM_IOCTL_DBG(is_mirror && !vm.fault_mode()) ||
       DRM_SIM_IOCTL_DBG(!o.obj && op == DRM_XE_VM_BIND_OP_MAP && !is_null && !is_mirror) ||
       DRM_SIM_IOCTL_DBG(!o.obj && op == DRM_XE_VM_BIND_OP_UNMAP_ALL) ||
@@ -61,7 +59,13 @@ Status check_op(const drm_xe_vm_bind_op& o, const Vm& vm, const Profile& p) {
       DRM_SIM_IOCTL_DBG(!o.range && op != DRM_XE_VM_BIND_OP_UNMAP_ALL)) {
     return Status::err(EINVAL);
   }
-  if (op != DRM_XE_VM_BIND_OP_UNMAP_ALL &&
+  return Status::ok();
+}
+
+// The VA-range check, which upstream makes under the VM lock (after the exec
+// queue lookup).
+Status check_range(const drm_xe_vm_bind_op& o, const Profile& p) {
+  if (o.op != DRM_XE_VM_BIND_OP_UNMAP_ALL &&
       DRM_SIM_IOCTL_DBG(o.range > p.va_end() || o.addr > p.va_end() - o.range)) {
     return Status::err(EINVAL);
   }
@@ -123,7 +127,7 @@ Status vm_create(DrmFile& f, void* arg) {
       DRM_SIM_IOCTL_DBG(c->reserved[0] != 0 || c->reserved[1] != 0) ||
       DRM_SIM_IOCTL_DBG(c->flags & ~kVmCreateFlags) ||
       DRM_SIM_IOCTL_DBG((c->flags & DRM_XE_VM_CREATE_FLAG_SCRATCH_PAGE) &&
-                        (c->flags & DRM_XE_VM_CREATE_FLAG_FAULT_MODE)) ||
+                        (c->flags & DRM_XE_VM_CREATE_FLAG_FAULT_MODE) && !feat.needs_scratch) ||
       DRM_SIM_IOCTL_DBG(!(c->flags & DRM_XE_VM_CREATE_FLAG_LR_MODE) &&
                         (c->flags & DRM_XE_VM_CREATE_FLAG_FAULT_MODE)) ||
       DRM_SIM_IOCTL_DBG((c->flags & DRM_XE_VM_CREATE_FLAG_FAULT_MODE) && !feat.has_usm)) {
@@ -152,15 +156,16 @@ Status vm_bind(DrmFile& f, void* arg) {
   if (DRM_SIM_IOCTL_DBG(vm == nullptr)) return Status::err(EINVAL);
   if (DRM_SIM_IOCTL_DBG(a->extensions != 0) ||
       DRM_SIM_IOCTL_DBG(a->pad != 0 || a->pad2 != 0) ||
-      DRM_SIM_IOCTL_DBG(a->reserved[0] != 0 || a->reserved[1] != 0) ||
-      DRM_SIM_IOCTL_DBG(a->num_binds == 0)) {
+      DRM_SIM_IOCTL_DBG(a->reserved[0] != 0 || a->reserved[1] != 0)) {
     return Status::err(EINVAL);
   }
   if (DRM_SIM_IOCTL_DBG(a->num_binds > kMaxBinds || a->num_syncs > kMaxSyncs)) {
     return Status::err(ENOMEM);
   }
   std::vector<drm_xe_vm_bind_op> uops;
-  if (a->num_binds == 1) {
+  if (a->num_binds == 0) {
+    // A sync-only bind: nothing to map; its fences are signalled below.
+  } else if (a->num_binds == 1) {
     uops.push_back(a->bind);
   } else {
     uops.resize(a->num_binds);
@@ -169,13 +174,14 @@ Status vm_bind(DrmFile& f, void* arg) {
   }
   for (const auto& o : uops) DRM_SIM_TRY(check_op(o, *vm, p));
   if (DRM_SIM_IOCTL_DBG(a->exec_queue_id != 0)) return Status::err(ENOENT);
+  for (const auto& o : uops) DRM_SIM_TRY(check_range(o, p));
 
   std::vector<BindOp> ops;
   ops.reserve(uops.size());
   for (const auto& o : uops) {
     auto b = to_bind_op(o, f);
     if (!b) return b.status();
-    if (b->map.kind == VmaKind::kBo && o.op == DRM_XE_VM_BIND_OP_MAP) {
+    if (o.obj != 0) {  // upstream validates the BO for every op naming one
       std::lock_guard<std::mutex> g(f.device().bo_mutex());
       const Bo* bo = f.device().bo_locked(b->map.bo);
       DRM_SIM_TRY(check_bo(*bo, o, *vm, f, p));
@@ -193,9 +199,9 @@ Status vm_bind(DrmFile& f, void* arg) {
         DRM_SIM_IOCTL_DBG(s.type > DRM_XE_SYNC_TYPE_USER_FENCE)) {
       return Status::err(EINVAL);
     }
-    if (s.type == DRM_XE_SYNC_TYPE_USER_FENCE &&
-        DRM_SIM_IOCTL_DBG(!(s.flags & DRM_XE_SYNC_FLAG_SIGNAL) || !is_aligned(s.addr, 8))) {
-      return Status::err(EINVAL);
+    if (s.type == DRM_XE_SYNC_TYPE_USER_FENCE) {
+      if (DRM_SIM_IOCTL_DBG(!(s.flags & DRM_XE_SYNC_FLAG_SIGNAL))) return Status::err(EOPNOTSUPP);
+      if (DRM_SIM_IOCTL_DBG(!is_aligned(s.addr, 8))) return Status::err(EINVAL);
     }
     // drm_sim serves no syncobjs: any handle is unknown.
     if (s.type != DRM_XE_SYNC_TYPE_USER_FENCE && DRM_SIM_IOCTL_DBG(true)) {
@@ -203,7 +209,7 @@ Status vm_bind(DrmFile& f, void* arg) {
     }
   }
 
-  DRM_SIM_TRY(vm->bind(ops));
+  if (!ops.empty()) DRM_SIM_TRY(vm->bind(ops));
   // Binds complete synchronously: signal user fences now.
   for (const auto& s : syncs) {
     DRM_SIM_TRY(copy_to_user(s.addr, &s.timeline_value, sizeof s.timeline_value));

@@ -23,7 +23,7 @@
 //     "max_vmas_per_vm": 4194304,           integer >= 1
 //     "features": {
 //       "discrete": true, "has_usm": true,  booleans
-//       "device_atomics_on_smem": false, "needs_64k_vram": false
+//       "device_atomics_on_smem": false, "needs_64k_vram": false, "needs_scratch": false
 //     },
 //     "regions": [                          regions[0] must be system memory
 //       { "class": "system" | "vram",
@@ -392,11 +392,13 @@ Status get_backing(const ptree& obj, BackingMode& out) {
 }
 
 Status parse_features(const ptree& n, Features& f) {
-  DRM_SIM_TRY(check_keys(n, {"discrete", "has_usm", "device_atomics_on_smem", "needs_64k_vram"}));
+  DRM_SIM_TRY(check_keys(n, {"discrete", "has_usm", "device_atomics_on_smem", "needs_64k_vram",
+                              "needs_scratch"}));
   DRM_SIM_TRY(get_bool(n, "discrete", f.discrete));
   DRM_SIM_TRY(get_bool(n, "has_usm", f.has_usm));
   DRM_SIM_TRY(get_bool(n, "device_atomics_on_smem", f.device_atomics_on_smem));
   DRM_SIM_TRY(get_bool(n, "needs_64k_vram", f.needs_64k_vram));
+  DRM_SIM_TRY(get_bool(n, "needs_scratch", f.needs_scratch));
   return Status::ok();
 }
 

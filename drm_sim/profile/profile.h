@@ -53,6 +53,7 @@ struct Features {
   bool has_usm = true;                  // FAULT_MODE VMs allowed
   bool device_atomics_on_smem = false;  // integrated parts
   bool needs_64k_vram = false;          // VRAM pages are at least 64 KiB (PVC-class)
+  bool needs_scratch = false;           // xe needs_scratch: SCRATCH_PAGE allowed with FAULT_MODE
 };
 
 struct Profile {

@@ -93,7 +93,7 @@ GpuvmOps plan_unmap(const VmaTree& tree, VaRange range);
 GpuvmOps plan_madvise(const VmaTree& tree, VaRange range);
 
 // One line per op, e.g.
-//   "REMAP keep old=[0x0,0x3000) bo=1@0x0 prev=[0x0,0x1000) bo=1@0x0 next=- "
+//   "REMAP keep old=[0x0,0x3000) bo=1@0x0 prev=[0x0,0x1000) bo=1@0x0 next=-"
 // Stable across releases: golden files compare against it.
 std::string to_string(const GpuvmOp& op);
 std::string to_string(const GpuvmOps& ops);  // joined with '\n', trailing newline

@@ -335,7 +335,13 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
   std::vector<Vma*>& vmas = scratch_vmas_;
   vmas.clear();
   tree_.collect_mut(range, vmas);
-  if (vmas.empty()) return Status::ok();  // a hole is never an error
+  if (vmas.empty()) {  // a hole is never an error; nothing in it was purged
+    if (req.type == MadviseType::kPurgeableState && req.retained_ptr != 0) {
+      const std::uint32_t retained = 1;
+      DRM_SIM_TRY(copy_to_user(req.retained_ptr, &retained, sizeof retained));
+    }
+    return Status::ok();
+  }
   bool svm_or_userptr = false;
   std::vector<std::uint32_t>& bos = scratch_bos_;
   bos.clear();
@@ -410,8 +416,13 @@ Status Vm::query(std::uint64_t start, std::uint64_t range, std::size_t max, std:
   ReadHeld held(lock_);
   queries_.fetch_add(1, std::memory_order_relaxed);  // read lock: concurrent queries
   const std::uint64_t end = start + range;
-  if (DRM_SIM_IOCTL_DBG(range == 0 || end < start || end > dev_->profile().va_end())) {
+  if (DRM_SIM_IOCTL_DBG(end < start || end > dev_->profile().va_end())) {
     return Status::err(EINVAL);
+  }
+  if (range == 0) {  // nothing can overlap an empty range
+    *count = 0;
+    if (out != nullptr) out->clear();
+    return Status::ok();
   }
   const VaRange r = VaRange::from_bounds(start, end);
   if (max == 0) {

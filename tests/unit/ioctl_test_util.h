@@ -252,9 +252,11 @@ inline drm_xe_vm_bind_op unmap(std::uint64_t addr, std::uint64_t range) {
   return o;
 }
 
+// Upstream validates the BO of an UNMAP_ALL too (a WB BO needs a coherent PAT).
 inline drm_xe_vm_bind_op unmap_all(std::uint32_t handle) {
   drm_xe_vm_bind_op o{};
   o.obj = handle;
+  o.pat_index = kB580PatCoherent;
   o.op = DRM_XE_VM_BIND_OP_UNMAP_ALL;
   return o;
 }

@@ -54,6 +54,8 @@ const SanityCase kSanityCases[] = {
     {"PurgeableTypeIsUnknownOn618", "b580", kPurge, [](drm_xe_madvise&) {}},
     {"ReservedWord0", "b580", kPat, [](drm_xe_madvise& m) { m.reserved[0] = 1; }},
     {"ReservedWord1", "b580", kPat, [](drm_xe_madvise& m) { m.reserved[1] = 1; }},
+    {"ReservedWord0OfPreferredLoc", "b580", kLoc, [](drm_xe_madvise& m) { m.reserved[0] = 1; }},
+    {"ReservedWord1OfPreferredLoc", "b580", kLoc, [](drm_xe_madvise& m) { m.reserved[1] = 1; }},
     {"ReservedWord0OfAtomic", "b580", kAtomic, [](drm_xe_madvise& m) { m.reserved[0] = 1; }},
     // PREFERRED_LOC
     {"DevmemFdBelowDefaultSystem", "b580", kLoc,
