@@ -13,10 +13,17 @@ void SummaryReporter::ReportRuns(const std::vector<Run>& runs) {
     Row row;
     row.ns_per_iter = r.GetAdjustedRealTime();  // in the run's time unit
     switch (r.time_unit) {
-      case benchmark::kNanosecond: break;
-      case benchmark::kMicrosecond: row.ns_per_iter *= 1e3; break;
-      case benchmark::kMillisecond: row.ns_per_iter *= 1e6; break;
-      case benchmark::kSecond: row.ns_per_iter *= 1e9; break;
+      case benchmark::kNanosecond:
+        break;
+      case benchmark::kMicrosecond:
+        row.ns_per_iter *= 1e3;
+        break;
+      case benchmark::kMillisecond:
+        row.ns_per_iter *= 1e6;
+        break;
+      case benchmark::kSecond:
+        row.ns_per_iter *= 1e9;
+        break;
     }
     for (const auto& [k, c] : r.counters) row.counters[k] = c.value;
     rows_[name] = row;

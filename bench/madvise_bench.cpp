@@ -32,7 +32,9 @@ namespace {
 constexpr std::uint64_t kPage = 4096;
 constexpr std::size_t kBatch = 4096;
 
-std::uint64_t base_of(std::size_t i) { return (1 + 8 * static_cast<std::uint64_t>(i)) * kPage; }
+std::uint64_t base_of(std::size_t i) {
+  return (1 + 8 * static_cast<std::uint64_t>(i)) * kPage;
+}
 
 // Bytes malloc has handed out, including large blocks it mmapped itself.
 std::size_t heap_bytes() {
@@ -68,8 +70,7 @@ struct Fixture {
       for (std::size_t j = 0; j < k; ++j) ops[j] = mirror_op(i + j);
       bind(ops.data(), k);
     }
-    malloc_bytes_per_vma =
-        static_cast<double>(heap_bytes() - before) / static_cast<double>(n);
+    malloc_bytes_per_vma = static_cast<double>(heap_bytes() - before) / static_cast<double>(n);
     rand_order.resize(n);
     std::iota(rand_order.begin(), rand_order.end(), 0u);
     std::shuffle(rand_order.begin(), rand_order.end(), std::mt19937(42));
@@ -100,7 +101,8 @@ struct Fixture {
   void restore(const std::uint32_t* idx, std::size_t k) {
     std::vector<drm_xe_vm_bind_op> ops(k);
     for (std::size_t j = 0; j < k; ++j) ops[j] = mirror_op(idx[j]);
-    for (std::size_t j = 0; j < k; j += 1024) bind(ops.data() + j, std::min<std::size_t>(1024, k - j));
+    for (std::size_t j = 0; j < k; j += 1024)
+      bind(ops.data() + j, std::min<std::size_t>(1024, k - j));
   }
 
   drm_sim_vm_stats stats() {
@@ -214,8 +216,8 @@ void BM_KernelMadviseSplitMerge(benchmark::State& st) {
   constexpr std::size_t kPages = 65536;
   // Background: alternate page protections so each page is its own VMA.
   const std::size_t bg_bytes = background * kPage;
-  auto* bg = static_cast<char*>(
-      mmap(nullptr, bg_bytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  auto* bg =
+      static_cast<char*>(mmap(nullptr, bg_bytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
   auto* main_map = static_cast<char*>(
       mmap(nullptr, kPages * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
   if (bg == MAP_FAILED || main_map == MAP_FAILED) {
@@ -233,8 +235,9 @@ void BM_KernelMadviseSplitMerge(benchmark::State& st) {
     }
   }
   st.counters["vmas"] = static_cast<double>(background + 1);
-  st.counters["ns_per_call"] = benchmark::Counter(
-      static_cast<double>(st.iterations()) * 2, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  st.counters["ns_per_call"] =
+      benchmark::Counter(static_cast<double>(st.iterations()) * 2,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   munmap(main_map, kPages * kPage);
   munmap(bg, bg_bytes);
 }
@@ -260,7 +263,8 @@ void print_summary(const drm_sim_bench::SummaryReporter& rep) {
   const double kernel_call = kernel_pair > 0 ? kernel_pair / 2 : -1;
   double bytes_1m = -1;
   if (const auto* r = rep.find("BM_MadviseSplit3/vmas:1048576/rand:1")) {
-    bytes_1m = r->counters.count("malloc_bytes_per_vma") ? r->counters.at("malloc_bytes_per_vma") : -1;
+    bytes_1m =
+        r->counters.count("malloc_bytes_per_vma") ? r->counters.at("malloc_bytes_per_vma") : -1;
   }
   std::printf("\n== madvise summary (medians of this run, random VMA order)\n");
   std::printf("splitting madvise per call: 1K %.0f ns, 64K %.0f ns, 1M %.0f ns\n", split_1k,

@@ -55,8 +55,8 @@ int main(int argc, char** argv) {
 
   const int fd = drm_sim_open(profile);
   if (fd < 0) {
-    std::fprintf(stderr, "drm_sim_demo: cannot open profile '%s': %s\n",
-                 profile ? profile : "b580", std::strerror(-fd));
+    std::fprintf(stderr, "drm_sim_demo: cannot open profile '%s': %s\n", profile ? profile : "b580",
+                 std::strerror(-fd));
     return 1;
   }
   drmVersionPtr ver = drmGetVersion(fd);
@@ -97,8 +97,9 @@ int main(int argc, char** argv) {
   vb.num_binds = 3;
   vb.vector_of_binds = reinterpret_cast<std::uintptr_t>(ops);
   check(drmIoctl(fd, DRM_IOCTL_XE_VM_BIND, &vb), "VM_BIND");
-  std::printf("bound: BO %u at 0x100000 (4 MiB), NULL at 0x800000 (2 MiB), mirror at 0x1000000 (16 MiB)\n",
-              gc.handle);
+  std::printf(
+      "bound: BO %u at 0x100000 (4 MiB), NULL at 0x800000 (2 MiB), mirror at 0x1000000 (16 MiB)\n",
+      gc.handle);
 
   drm_xe_madvise ma{};
   ma.vm_id = vc.vm_id;
@@ -117,18 +118,17 @@ int main(int argc, char** argv) {
   std::vector<drm_xe_mem_range_attr> attrs(q.num_mem_ranges);
   q.vector_of_mem_attr = reinterpret_cast<std::uintptr_t>(attrs.data());
   check(drmIoctl(fd, DRM_IOCTL_XE_VM_QUERY_MEM_RANGE_ATTRS, &q), "QUERY (fill)");
-  std::printf("%-24s %-10s %-10s %-7s %s\n", "VMA [start, end)", "pref_loc", "migration",
-              "atomic", "pat");
+  std::printf("%-24s %-10s %-10s %-7s %s\n", "VMA [start, end)", "pref_loc", "migration", "atomic",
+              "pat");
   for (std::uint32_t i = 0; i < q.num_mem_ranges; ++i) {
     const auto& a = attrs[i];
     const auto loc = static_cast<std::int32_t>(a.preferred_mem_loc.devmem_fd);
     char range[64];
     std::snprintf(range, sizeof range, "[0x%" PRIx64 ", 0x%" PRIx64 ")",
                   static_cast<std::uint64_t>(a.start), static_cast<std::uint64_t>(a.end));
-    std::printf("%-24s %-10s %-10s %-7u %u\n", range,
-                loc == 0 ? "device" : (loc == -1 ? "system" : "fd"),
-                a.preferred_mem_loc.migration_policy ? "system" : "all", a.atomic.val,
-                a.pat_index.val);
+    std::printf(
+        "%-24s %-10s %-10s %-7u %u\n", range, loc == 0 ? "device" : (loc == -1 ? "system" : "fd"),
+        a.preferred_mem_loc.migration_policy ? "system" : "all", a.atomic.val, a.pat_index.val);
   }
   close(fd);
   return 0;

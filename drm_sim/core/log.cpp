@@ -14,8 +14,8 @@ struct Name {
   std::string_view name;
   std::uint32_t bit;
 };
-constexpr Name kNames[] = {{"ioctl", kIoctl},     {"vm", kVm},       {"bind", kBind},
-                           {"madvise", kMadvise}, {"query", kQuery}, {"fault", kFault},
+constexpr Name kNames[] = {{"ioctl", kIoctl},     {"vm", kVm},          {"bind", kBind},
+                           {"madvise", kMadvise}, {"query", kQuery},    {"fault", kFault},
                            {"migrate", kMigrate}, {"profile", kProfile}};
 
 std::uint32_t parse(std::string_view s, bool& ok) {
@@ -53,8 +53,8 @@ std::atomic<std::uint32_t> g_enabled{init_from_env()};
 
 spdlog::logger& logger() {
   static const std::shared_ptr<spdlog::logger> l = [] {
-    auto lg = std::make_shared<spdlog::logger>(
-        "drm_sim", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    auto lg = std::make_shared<spdlog::logger>("drm_sim",
+                                               std::make_shared<spdlog::sinks::stderr_sink_mt>());
     lg->set_level(spdlog::level::debug);
     lg->set_pattern("[drm_sim] %v");
     return lg;
@@ -67,7 +67,11 @@ std::uint32_t init_from_env() {
   if (env == nullptr) return 0;
   bool ok = false;
   const std::uint32_t mask = parse(env, ok);
-  if (!ok) logger().warn("DRM_SIM_DEBUG='{}': unknown category (known: ioctl,vm,bind,madvise,query,fault,migrate,profile,all)", env);
+  if (!ok)
+    logger().warn(
+        "DRM_SIM_DEBUG='{}': unknown category (known: "
+        "ioctl,vm,bind,madvise,query,fault,migrate,profile,all)",
+        env);
   return mask;
 }
 
@@ -75,6 +79,8 @@ void log_failed_check(const char* func, int line, const char* cond) {
   logger().debug("{}:{}: check failed: {}", func, line, cond);
 }
 
-std::uint32_t set_categories(std::uint32_t mask) { return g_enabled.exchange(mask); }
+std::uint32_t set_categories(std::uint32_t mask) {
+  return g_enabled.exchange(mask);
+}
 
 }  // namespace drm_sim::log

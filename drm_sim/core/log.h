@@ -41,11 +41,11 @@ inline bool enabled(Category c) {
 
 }  // namespace drm_sim::log
 
-#define DRM_SIM_LOG(cat, ...)                                                     \
-  do {                                                                            \
-    if (::drm_sim::log::enabled(::drm_sim::log::cat)) {                           \
-      ::drm_sim::log::logger().debug(__VA_ARGS__);                                \
-    }                                                                             \
+#define DRM_SIM_LOG(cat, ...)                           \
+  do {                                                  \
+    if (::drm_sim::log::enabled(::drm_sim::log::cat)) { \
+      ::drm_sim::log::logger().debug(__VA_ARGS__);      \
+    }                                                   \
   } while (0)
 
 // As XE_IOCTL_DBG: evaluates cond; when true, logs the failing condition
@@ -57,4 +57,5 @@ inline bool ioctl_dbg(bool failed, const char* func, int line, const char* cond)
   return failed;
 }
 }  // namespace drm_sim::log
-#define DRM_SIM_IOCTL_DBG(cond) ::drm_sim::log::ioctl_dbg(static_cast<bool>(cond), __func__, __LINE__, #cond)
+#define DRM_SIM_IOCTL_DBG(cond) \
+  ::drm_sim::log::ioctl_dbg(static_cast<bool>(cond), __func__, __LINE__, #cond)

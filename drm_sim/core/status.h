@@ -32,7 +32,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  constexpr Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  constexpr Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   constexpr Result(Status s) : v_(s) { assert(!s.is_ok()); }  // NOLINT(google-explicit-constructor)
   constexpr bool is_ok() const { return v_.index() == 0; }
   constexpr explicit operator bool() const { return is_ok(); }
@@ -50,9 +50,9 @@ class [[nodiscard]] Result {
 };
 
 // Propagate a failing Status from an expression returning Status.
-#define DRM_SIM_TRY(expr)                        \
-  do {                                           \
-    ::drm_sim::Status drm_sim_try_s_ = (expr);   \
+#define DRM_SIM_TRY(expr)                               \
+  do {                                                  \
+    ::drm_sim::Status drm_sim_try_s_ = (expr);          \
     if (!drm_sim_try_s_.is_ok()) return drm_sim_try_s_; \
   } while (0)
 

@@ -38,7 +38,9 @@ struct GpuVa {
   constexpr Bytes operator-(GpuVa o) const { return Bytes{v - o.v}; }
 };
 
-constexpr bool is_aligned(std::uint64_t x, std::uint64_t align) { return (x & (align - 1)) == 0; }
+constexpr bool is_aligned(std::uint64_t x, std::uint64_t align) {
+  return (x & (align - 1)) == 0;
+}
 
 // A half-open, non-empty GPU VA range [start, end). Construct through make(),
 // which rejects a zero size and address overflow.

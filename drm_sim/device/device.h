@@ -30,13 +30,13 @@ struct Bo {
   std::uint32_t vm_id = 0;        // private to this VM of owner_file when non-zero
   const void* owner_file = nullptr;
   bool imported = false;
-  std::uint8_t atomic = 0;        // BO-wide atomic attribute (madvise ATOMIC)
+  std::uint8_t atomic = 0;           // BO-wide atomic attribute (madvise ATOMIC)
   bool cpu_mappings_zapped = false;  // VRAM BO set to CPU/GLOBAL atomics
-  std::uint32_t handle_refs = 0;  // GEM handles naming it
-  std::uint32_t vma_refs = 0;     // VMAs mapping it, in every VM
-  std::uint32_t dontneed_refs = 0;  // of those, VMAs in DONTNEED state (7.1)
-  bool purged = false;            // 7.1: backing discarded
-  std::uint64_t mmap_offset = 0;  // fake offset for GEM_MMAP_OFFSET
+  std::uint32_t handle_refs = 0;     // GEM handles naming it
+  std::uint32_t vma_refs = 0;        // VMAs mapping it, in every VM
+  std::uint32_t dontneed_refs = 0;   // of those, VMAs in DONTNEED state (7.1)
+  bool purged = false;               // 7.1: backing discarded
+  std::uint64_t mmap_offset = 0;     // fake offset for GEM_MMAP_OFFSET
 
   // 7.1: purgeable when every VMA mapping it is DONTNEED.
   bool purgeable() const { return vma_refs > 0 && dontneed_refs == vma_refs; }

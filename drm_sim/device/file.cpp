@@ -31,7 +31,9 @@ void LowestFreeId::release(std::uint32_t id) {
 
 DrmFile::DrmFile(std::shared_ptr<Device> dev) : dev_(std::move(dev)) {}
 
-DrmFile::~DrmFile() { release(); }
+DrmFile::~DrmFile() {
+  release();
+}
 
 Result<std::uint32_t> DrmFile::create_bo(const Bo& desc) {
   std::lock_guard<std::mutex> g(mu_);

@@ -98,8 +98,10 @@ Status device_query(DrmFile& f, void* arg) {
   }
   const Profile& p = f.device().profile();
   switch (q->query) {
-    case DRM_XE_DEVICE_QUERY_MEM_REGIONS: return put_query(*q, mem_regions_blob(p));
-    case DRM_XE_DEVICE_QUERY_CONFIG: return put_query(*q, config_blob(p));
+    case DRM_XE_DEVICE_QUERY_MEM_REGIONS:
+      return put_query(*q, mem_regions_blob(p));
+    case DRM_XE_DEVICE_QUERY_CONFIG:
+      return put_query(*q, config_blob(p));
     default:
       DRM_SIM_LOG(kIoctl, "device_query: query {} not served", q->query);
       return Status::err(EINVAL);

@@ -6,10 +6,10 @@
 
 #include "drm_sim/core/log.h"
 #include "drm_sim/device/file.h"
+#include "drm_sim/drm_sim.h"
 #include "drm_sim/ioctl/fd_table.h"
 #include "drm_sim/ioctl/handlers.h"
 #include "drm_sim/sync/fault_plan.h"
-#include "drm_sim/drm_sim.h"
 
 namespace drm_sim {
 namespace {
@@ -87,7 +87,9 @@ int drm_sim_ioctl(int fd, unsigned long request, void* arg) {
   return drm_sim::dispatch(*f, request, arg);
 }
 
-int drm_sim_is_sim_fd(int fd) { return drm_sim::file_from_fd(fd) != nullptr ? 1 : 0; }
+int drm_sim_is_sim_fd(int fd) {
+  return drm_sim::file_from_fd(fd) != nullptr ? 1 : 0;
+}
 
 const char* drm_sim_profile_name(int fd) {
   auto f = drm_sim::file_from_fd(fd);

@@ -11,8 +11,8 @@
 #include <cerrno>
 #include <cstdarg>
 
-#include "drm_sim/ioctl/fd_table.h"
 #include "drm_sim/drm_sim.h"
+#include "drm_sim/ioctl/fd_table.h"
 
 extern "C" long syscall(long number, ...) noexcept;  // NOLINT
 

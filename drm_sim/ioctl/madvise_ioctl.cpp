@@ -22,8 +22,7 @@ static_assert(static_cast<std::uint32_t>(MadviseType::kPurgeableState) ==
 // Step 2: argument sanity (xe's madvise_args_are_sane).
 bool args_are_sane(const drm_xe_madvise& a, const Profile& p) {
   if (DRM_SIM_IOCTL_DBG(!is_aligned(a.start, kPage4K)) ||
-      DRM_SIM_IOCTL_DBG(!is_aligned(a.range, kPage4K)) ||
-      DRM_SIM_IOCTL_DBG(a.range < kPage4K)) {
+      DRM_SIM_IOCTL_DBG(!is_aligned(a.range, kPage4K)) || DRM_SIM_IOCTL_DBG(a.range < kPage4K)) {
     return false;
   }
   switch (a.type) {
@@ -114,8 +113,12 @@ Status madvise(DrmFile& f, void* arg) {
       r.migration_policy = a->preferred_mem_loc.migration_policy;
       r.region_instance = a->preferred_mem_loc.region_instance;
       break;
-    case DRM_XE_MEM_RANGE_ATTR_ATOMIC: r.value = a->atomic.val; break;
-    case DRM_XE_MEM_RANGE_ATTR_PAT: r.value = a->pat_index.val; break;
+    case DRM_XE_MEM_RANGE_ATTR_ATOMIC:
+      r.value = a->atomic.val;
+      break;
+    case DRM_XE_MEM_RANGE_ATTR_PAT:
+      r.value = a->pat_index.val;
+      break;
     default:
       r.value = a->purge_state_val.val;
       r.retained_ptr = a->purge_state_val.retained_ptr;
@@ -160,8 +163,8 @@ Status query_mem_range_attrs(DrmFile& f, void* arg) {
     e.atomic.val = v.attrs.atomic;
     e.pat_index.val = v.attrs.pat;
   }
-  DRM_SIM_TRY(copy_to_user(q->vector_of_mem_attr, out.data(),
-                           out.size() * sizeof(drm_xe_mem_range_attr)));
+  DRM_SIM_TRY(
+      copy_to_user(q->vector_of_mem_attr, out.data(), out.size() * sizeof(drm_xe_mem_range_attr)));
   q->num_mem_ranges = static_cast<std::uint32_t>(count);
   return Status::ok();
 }

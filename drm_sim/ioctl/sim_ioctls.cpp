@@ -37,11 +37,21 @@ Status sim_fault_inject(DrmFile& f, void* arg) {
   FaultPlan& plan = f.device().plan();
   const bool fatal = (fi->flags & DRM_SIM_FAULT_FLAG_FATAL) != 0;
   switch (fi->op) {
-    case DRM_SIM_FAULT_SIGNAL_AT_WAIT: plan.signal_at_wait(fi->n, fatal); break;
-    case DRM_SIM_FAULT_SIGNAL_EVERY: plan.signal_every_wait(fatal); break;
-    case DRM_SIM_FAULT_FAIL_ALLOC_AT: plan.fail_alloc_at(fi->n); break;
-    case DRM_SIM_FAULT_CLEAR: plan.clear(); break;
-    default: DRM_SIM_IOCTL_DBG(true); return Status::err(EINVAL);
+    case DRM_SIM_FAULT_SIGNAL_AT_WAIT:
+      plan.signal_at_wait(fi->n, fatal);
+      break;
+    case DRM_SIM_FAULT_SIGNAL_EVERY:
+      plan.signal_every_wait(fatal);
+      break;
+    case DRM_SIM_FAULT_FAIL_ALLOC_AT:
+      plan.fail_alloc_at(fi->n);
+      break;
+    case DRM_SIM_FAULT_CLEAR:
+      plan.clear();
+      break;
+    default:
+      DRM_SIM_IOCTL_DBG(true);
+      return Status::err(EINVAL);
   }
   return Status::ok();
 }

@@ -50,7 +50,8 @@ Status check_op(const drm_xe_vm_bind_op& o, const Vm& vm, const Profile& p) {
       DRM_SIM_IOCTL_DBG(o.obj && op == DRM_XE_VM_BIND_OP_PREFETCH) ||
       DRM_SIM_IOCTL_DBG(o.obj && op == DRM_XE_VM_BIND_OP_UNMAP) ||
       DRM_SIM_IOCTL_DBG(region && op != DRM_XE_VM_BIND_OP_PREFETCH) ||
-      DRM_SIM_IOCTL_DBG(op == DRM_XE_VM_BIND_OP_PREFETCH && region != static_cast<std::uint32_t>(DRM_XE_CONSULT_MEM_ADVISE_PREF_LOC) &&
+      DRM_SIM_IOCTL_DBG(op == DRM_XE_VM_BIND_OP_PREFETCH &&
+                        region != static_cast<std::uint32_t>(DRM_XE_CONSULT_MEM_ADVISE_PREF_LOC) &&
                         (region >= 32 || !(p.valid_placement_mask() & (1u << region)))) ||
       DRM_SIM_IOCTL_DBG((flags & DRM_XE_VM_BIND_FLAG_MADVISE_AUTORESET) &&
                         (op != DRM_XE_VM_BIND_OP_MAP || !is_mirror)) ||
@@ -77,8 +78,7 @@ Status check_bo(const Bo& bo, const drm_xe_vm_bind_op& o, const Vm& vm, const Dr
                 const Profile& p) {
   const std::uint8_t coh = p.pat[o.pat_index];
   const bool vram = (bo.placement & p.vram_placement_mask()) != 0;
-  if (DRM_SIM_IOCTL_DBG(o.range > bo.size) ||
-      DRM_SIM_IOCTL_DBG(o.obj_offset > bo.size - o.range) ||
+  if (DRM_SIM_IOCTL_DBG(o.range > bo.size) || DRM_SIM_IOCTL_DBG(o.obj_offset > bo.size - o.range) ||
       DRM_SIM_IOCTL_DBG(vram && p.features.needs_64k_vram &&
                         (!is_aligned(o.obj_offset, kPage64K) || !is_aligned(o.addr, kPage64K) ||
                          !is_aligned(o.range, kPage64K))) ||
@@ -154,8 +154,7 @@ Status vm_bind(DrmFile& f, void* arg) {
   const Profile& p = f.device().profile();
   auto vm = f.vm(a->vm_id);
   if (DRM_SIM_IOCTL_DBG(vm == nullptr)) return Status::err(EINVAL);
-  if (DRM_SIM_IOCTL_DBG(a->extensions != 0) ||
-      DRM_SIM_IOCTL_DBG(a->pad != 0 || a->pad2 != 0) ||
+  if (DRM_SIM_IOCTL_DBG(a->extensions != 0) || DRM_SIM_IOCTL_DBG(a->pad != 0 || a->pad2 != 0) ||
       DRM_SIM_IOCTL_DBG(a->reserved[0] != 0 || a->reserved[1] != 0)) {
     return Status::err(EINVAL);
   }
@@ -169,8 +168,8 @@ Status vm_bind(DrmFile& f, void* arg) {
     uops.push_back(a->bind);
   } else {
     uops.resize(a->num_binds);
-    DRM_SIM_TRY(copy_from_user(uops.data(), a->vector_of_binds,
-                               uops.size() * sizeof(drm_xe_vm_bind_op)));
+    DRM_SIM_TRY(
+        copy_from_user(uops.data(), a->vector_of_binds, uops.size() * sizeof(drm_xe_vm_bind_op)));
   }
   for (const auto& o : uops) DRM_SIM_TRY(check_op(o, *vm, p));
   if (DRM_SIM_IOCTL_DBG(a->exec_queue_id != 0)) return Status::err(ENOENT);

@@ -21,7 +21,7 @@
 // Locking: none; not thread-safe. The owning memory region's lock guards
 // every call (const members under a read lock at least).
 // Errors (positive errno in Status): make() EINVAL for a min_block that is not
-// a power of two >= 4 KiB or a size below min_block; alloc() EINVAL for a zero
+// a power of two >= 4 KiB, a size below min_block or above 2^32 pages; alloc() EINVAL for a zero
 // size, an alignment that is not 0 or a power of two, or a request larger than
 // the largest root (it can never fit, evicting would not help); ENOMEM when
 // the injected FaultPlan fails the allocation; ENOSPC when no free block is
@@ -130,11 +130,11 @@ class BuddyAllocator {
   void push_free(std::uint64_t page, unsigned order);
   void pop_free(std::uint64_t page, unsigned order);
 
-  std::uint64_t min_block_ = 0;    // bytes, a power of two
-  std::uint64_t pages_ = 0;        // region size in min_block pages
-  unsigned max_order_ = 0;         // order of the largest root
+  std::uint64_t min_block_ = 0;  // bytes, a power of two
+  std::uint64_t pages_ = 0;      // region size in min_block pages
+  unsigned max_order_ = 0;       // order of the largest root
   std::uint64_t used_pages_ = 0;
-  FaultPlan* faults_ = nullptr;    // not owned
+  FaultPlan* faults_ = nullptr;     // not owned
   std::vector<std::uint8_t> head_;  // per page: kHead | kFree? | order, or 0
   std::vector<FreeSet> free_;       // per order
 };

@@ -392,8 +392,8 @@ Status get_backing(const ptree& obj, BackingMode& out) {
 }
 
 Status parse_features(const ptree& n, Features& f) {
-  DRM_SIM_TRY(check_keys(n, {"discrete", "has_usm", "device_atomics_on_smem", "needs_64k_vram",
-                              "needs_scratch"}));
+  DRM_SIM_TRY(check_keys(
+      n, {"discrete", "has_usm", "device_atomics_on_smem", "needs_64k_vram", "needs_scratch"}));
   DRM_SIM_TRY(get_bool(n, "discrete", f.discrete));
   DRM_SIM_TRY(get_bool(n, "has_usm", f.has_usm));
   DRM_SIM_TRY(get_bool(n, "device_atomics_on_smem", f.device_atomics_on_smem));

@@ -6,17 +6,24 @@ namespace {
 // initial-exec: no __tls_get_addr call on every wait (the library is linked
 // or preloaded, never dlopen()ed late).
 __attribute__((tls_model("initial-exec"))) thread_local PendingSignal t_signal;
-}
+}  // namespace
 
-PendingSignal& current_signal() { return t_signal; }
-void end_syscall() { t_signal = PendingSignal{}; }
+PendingSignal& current_signal() {
+  return t_signal;
+}
+void end_syscall() {
+  t_signal = PendingSignal{};
+}
 
 bool signal_interrupts(WaitKind kind) {
   if (!t_signal.pending) return false;
   switch (kind) {
-    case WaitKind::kUninterruptible: return false;
-    case WaitKind::kKillable: return t_signal.fatal;
-    case WaitKind::kInterruptible: return true;
+    case WaitKind::kUninterruptible:
+      return false;
+    case WaitKind::kKillable:
+      return t_signal.fatal;
+    case WaitKind::kInterruptible:
+      return true;
   }
   return false;
 }

@@ -6,12 +6,18 @@ namespace drm_sim {
 
 const char* to_string(EventType t) {
   switch (t) {
-    case EventType::kOpMap: return "map";
-    case EventType::kOpUnmap: return "unmap";
-    case EventType::kPteZap: return "pte_zap";
-    case EventType::kTlbInval: return "tlb_inval";
-    case EventType::kAttrChanged: return "attr_changed";
-    case EventType::kAttrSkipped: return "attr_skipped";
+    case EventType::kOpMap:
+      return "map";
+    case EventType::kOpUnmap:
+      return "unmap";
+    case EventType::kPteZap:
+      return "pte_zap";
+    case EventType::kTlbInval:
+      return "tlb_inval";
+    case EventType::kAttrChanged:
+      return "attr_changed";
+    case EventType::kAttrSkipped:
+      return "attr_skipped";
   }
   return "?";
 }

@@ -68,14 +68,14 @@ class EventRecorder final : public EventSink {
 
 // Per-VM counters, readable by programs (C++ API and the stats ioctl).
 struct VmCounters {
-  std::uint64_t binds = 0;             // bind ops executed
-  std::uint64_t bind_rollbacks = 0;    // bind arrays rolled back
-  std::uint64_t madvise_calls = 0;     // madvise ioctls that reached the VM
-  std::uint64_t madvise_splits = 0;    // REMAPs planned by madvise
-  std::uint64_t vmas_advised = 0;      // VMAs whose attribute changed
-  std::uint64_t vmas_skipped = 0;      // VMAs marked skip-invalidation
-  std::uint64_t pte_zaps = 0;          // VMAs whose PTEs were zapped
-  std::uint64_t tlb_invalidations = 0; // range TLB invalidations (per tile)
+  std::uint64_t binds = 0;              // bind ops executed
+  std::uint64_t bind_rollbacks = 0;     // bind arrays rolled back
+  std::uint64_t madvise_calls = 0;      // madvise ioctls that reached the VM
+  std::uint64_t madvise_splits = 0;     // REMAPs planned by madvise
+  std::uint64_t vmas_advised = 0;       // VMAs whose attribute changed
+  std::uint64_t vmas_skipped = 0;       // VMAs marked skip-invalidation
+  std::uint64_t pte_zaps = 0;           // VMAs whose PTEs were zapped
+  std::uint64_t tlb_invalidations = 0;  // range TLB invalidations (per tile)
   std::uint64_t queries = 0;
 };
 

@@ -45,8 +45,7 @@ Vma piece(const Vma& old, std::uint64_t lo, std::uint64_t hi) {
 
 }  // namespace
 
-void gpuvm_walk(const VmaTree& tree, const MapRequest& req, const WalkRules& rules,
-                OpSink& sink) {
+void gpuvm_walk(const VmaTree& tree, const MapRequest& req, const WalkRules& rules, OpSink& sink) {
   const std::uint64_t s = req.range.lo();
   const std::uint64_t t = req.range.hi();
   bool go_on = true;
@@ -97,10 +96,14 @@ GpuvmOps plan_madvise(const VmaTree& tree, VaRange range) {
 
 const char* to_string(VmaKind k) {
   switch (k) {
-    case VmaKind::kBo: return "bo";
-    case VmaKind::kUserptr: return "userptr";
-    case VmaKind::kNull: return "null";
-    case VmaKind::kMirror: return "mirror";
+    case VmaKind::kBo:
+      return "bo";
+    case VmaKind::kUserptr:
+      return "userptr";
+    case VmaKind::kNull:
+      return "null";
+    case VmaKind::kMirror:
+      return "mirror";
   }
   return "?";
 }

@@ -49,9 +49,9 @@ using GpuvmOps = std::vector<GpuvmOp>;
 struct MapRequest {
   VaRange range;
   VmaKind kind = VmaKind::kNull;
-  std::uint32_t bo = 0;       // kBo only
-  std::uint64_t offset = 0;   // BO offset / userptr address / mirror offset
-  std::uint8_t flags = 0;     // vma_flag::*
+  std::uint32_t bo = 0;      // kBo only
+  std::uint64_t offset = 0;  // BO offset / userptr address / mirror offset
+  std::uint8_t flags = 0;    // vma_flag::*
   std::uint16_t pat = 0;
   Vma to_vma() const;
 };
@@ -75,10 +75,10 @@ class OpCollector final : public OpSink {
 
 // The one walker, driven by the rules of each mode.
 struct WalkRules {
-  bool skip_bo_vmas;     // madvise: BO VMAs are never cut
-  bool emit_unmaps;      // bind: VMAs inside the request are unmapped
-  bool map_cut_pieces;   // madvise: MAP the inside part of each cut VMA
-  bool map_request;      // bind MAP: one MAP of the request at the end
+  bool skip_bo_vmas;    // madvise: BO VMAs are never cut
+  bool emit_unmaps;     // bind: VMAs inside the request are unmapped
+  bool map_cut_pieces;  // madvise: MAP the inside part of each cut VMA
+  bool map_request;     // bind MAP: one MAP of the request at the end
 };
 inline constexpr WalkRules kSmMapRules{false, true, false, true};
 inline constexpr WalkRules kSmUnmapRules{false, true, false, false};

@@ -95,11 +95,16 @@ bool atomic_allowed(const Bo& bo, std::uint32_t val, const Profile& p) {
   const bool smem = (bo.placement & 1u) != 0;  // instance 0 is system memory
   const bool vram = (bo.placement & p.vram_placement_mask()) != 0;
   switch (val) {
-    case 0: return true;                                                 // UNDEFINED
-    case 1: return vram || (smem && p.features.device_atomics_on_smem);  // DEVICE
-    case 2: return smem && vram;                                         // GLOBAL
-    case 3: return smem;                                                 // CPU
-    default: return false;
+    case 0:
+      return true;  // UNDEFINED
+    case 1:
+      return vram || (smem && p.features.device_atomics_on_smem);  // DEVICE
+    case 2:
+      return smem && vram;  // GLOBAL
+    case 3:
+      return smem;  // CPU
+    default:
+      return false;
   }
 }
 
@@ -108,9 +113,13 @@ bool atomic_allowed(const Bo& bo, std::uint32_t val, const Profile& p) {
 Vm::Vm(std::shared_ptr<Device> dev, std::uint32_t id, std::uint32_t create_flags)
     : dev_(std::move(dev)), id_(id), flags_(create_flags) {}
 
-Vm::~Vm() { close(); }
+Vm::~Vm() {
+  close();
+}
 
-bool Vm::fault_mode() const { return (flags_ & kVmCreateFaultMode) != 0; }
+bool Vm::fault_mode() const {
+  return (flags_ & kVmCreateFaultMode) != 0;
+}
 
 bool Vm::closed() const {
   auto& self = const_cast<Vm&>(*this);
@@ -363,7 +372,8 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
     bool atomic_ok = true;
     for (const Vma* v : vmas) {
       if (v->has_bo()) {
-        atomic_ok = atomic_ok && atomic_allowed(*dev_->bo_locked(v->bo), req.value, dev_->profile());
+        atomic_ok =
+            atomic_ok && atomic_allowed(*dev_->bo_locked(v->bo), req.value, dev_->profile());
       }
     }
     if (DRM_SIM_IOCTL_DBG(!atomic_ok)) return Status::err(EINVAL);

@@ -62,8 +62,8 @@ struct MadviseRequest {
   std::int32_t devmem_fd = 0;
   std::uint16_t migration_policy = 0;
   std::uint16_t region_instance = 0;
-  std::uint32_t value = 0;          // atomic / pat / purge state
-  std::uint64_t retained_ptr = 0;   // 7.1, user pointer to a u32 (0 = none)
+  std::uint32_t value = 0;         // atomic / pat / purge state
+  std::uint64_t retained_ptr = 0;  // 7.1, user pointer to a u32 (0 = none)
 };
 
 class Vm {

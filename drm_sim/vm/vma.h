@@ -44,9 +44,9 @@ struct Vma {
   std::uint64_t offset = 0;  // BO offset, userptr CPU address, or mirror offset
   std::uint32_t bo = 0;      // device-wide BO id (kBo only), 0 otherwise
   VmaKind kind = VmaKind::kNull;
-  std::uint8_t flags = 0;          // vma_flag::*
-  std::uint16_t default_pat = 0;   // pat_index of the bind; autoreset returns here
-  std::uint8_t pte_tiles = 0;      // tiles whose GPU PTEs currently map this VMA
+  std::uint8_t flags = 0;         // vma_flag::*
+  std::uint16_t default_pat = 0;  // pat_index of the bind; autoreset returns here
+  std::uint8_t pte_tiles = 0;     // tiles whose GPU PTEs currently map this VMA
   MemAttrs attrs;
 
   VaRange range() const { return VaRange::from_bounds(start, end); }

@@ -32,7 +32,9 @@ struct CountingAlloc {
     std::allocator<T>().deallocate(p, n);
   }
   template <typename U>
-  bool operator==(const CountingAlloc<U>& o) const { return bytes == o.bytes; }
+  bool operator==(const CountingAlloc<U>& o) const {
+    return bytes == o.bytes;
+  }
 };
 
 // A plain comparator (not std::less<uint64_t>) makes absl use binary rather
@@ -102,7 +104,9 @@ VmaTree::~VmaTree() = default;
 VmaTree::VmaTree(VmaTree&&) noexcept = default;
 VmaTree& VmaTree::operator=(VmaTree&&) noexcept = default;
 
-std::size_t VmaTree::size() const { return impl_->index.size(); }
+std::size_t VmaTree::size() const {
+  return impl_->index.size();
+}
 
 std::optional<Vma> VmaTree::find(std::uint64_t addr) const {
   const std::uint32_t s = impl_->floor_slot(addr);
@@ -228,7 +232,8 @@ std::string VmaTree::check_invariants(std::uint64_t va_end) const {
     const Vma& v = rc.v;
     if (v.start != start) {
       std::snprintf(buf, sizeof buf, "index key 0x%llx != vma start 0x%llx",
-                    static_cast<unsigned long long>(start), static_cast<unsigned long long>(v.start));
+                    static_cast<unsigned long long>(start),
+                    static_cast<unsigned long long>(v.start));
       return buf;
     }
     if (v.start >= v.end) return "empty or inverted vma " + to_string(v);
@@ -236,7 +241,8 @@ std::string VmaTree::check_invariants(std::uint64_t va_end) const {
     if (prev_slot != kNil && v.start < prev_end) return "overlapping vma " + to_string(v);
     if ((v.kind == VmaKind::kBo) != (v.bo != 0)) return "bo id does not match kind " + to_string(v);
     if (rc.prev != prev_slot) return "broken prev link at " + to_string(v);
-    if (prev_slot != kNil && m.rec(prev_slot).next != slot) return "broken next link before " + to_string(v);
+    if (prev_slot != kNil && m.rec(prev_slot).next != slot)
+      return "broken next link before " + to_string(v);
     if (prev_slot == kNil && m.head != slot) return "head link does not name the lowest vma";
     prev_end = v.end;
     prev_slot = slot;
