@@ -20,6 +20,8 @@ namespace umd_test {
 struct ScriptedXe {
   std::string driver = "xe";
   std::uint16_t device_id = 0xe20b;
+  std::uint64_t config_flags =
+      DRM_XE_QUERY_CONFIG_FLAG_HAS_VRAM | DRM_XE_QUERY_CONFIG_FLAG_HAS_CPU_ADDR_MIRROR;
   std::vector<drm_xe_mem_region> regions;
   std::uint32_t next_handle = 1;
 
@@ -51,6 +53,7 @@ struct ScriptedXe {
         auto* c = reinterpret_cast<drm_xe_query_config*>(blob.data());
         c->num_params = 5;
         c->info[DRM_XE_QUERY_CONFIG_REV_AND_DEVICE_ID] = device_id;
+        c->info[DRM_XE_QUERY_CONFIG_FLAGS] = config_flags;
         c->info[DRM_XE_QUERY_CONFIG_VA_BITS] = 48;
         c->info[DRM_XE_QUERY_CONFIG_MIN_ALIGNMENT] = 4096;
       } else if (q->query == DRM_XE_DEVICE_QUERY_MEM_REGIONS) {

@@ -47,7 +47,8 @@ Expected<MemoryAllocator> MemoryAllocator::for_vm(Vm& vm) {
 }
 
 PlacementContext MemoryAllocator::context() const {
-  return PlacementContext{vm_->fault_mode(), vm_->device().pat()};
+  return PlacementContext{vm_->fault_mode(), vm_->device().config().has_cpu_addr_mirror,
+                          vm_->device().pat()};
 }
 
 Expected<std::unique_ptr<DeviceMemory>> MemoryAllocator::allocate(const AllocationRequest& req) {

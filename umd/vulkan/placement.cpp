@@ -29,7 +29,7 @@ Expected<PlacementPlan> plan_placement(const MemoryTable& table, const Allocatio
   const bool low = req.priority < kLowPriority;
 
   PlacementPlan p;
-  if (vram && req.pageable_device_local && ctx.fault_mode_vm) {
+  if (vram && req.pageable_device_local && ctx.fault_mode_vm && ctx.cpu_addr_mirror) {
     p.backing = Backing::kSvmMirror;
     p.size = round_up(req.size, kSvmPage);
     p.va_alignment = kSvmPage;

@@ -8,13 +8,12 @@
 //   output   a GEM BO (placement mask, cpu_caching, flags, bind PAT) or an
 //            SVM mirror (bind PAT), plus the madvise attributes applied to
 //            the whole allocation after its bind.
-// Rules: VRAM types with pageable memory on a fault-mode VM become SVM
-// mirrors preferring VRAM (DEFAULT_DEVICE), or system memory when the
-// priority is low (< kLowPriority); other VRAM types are BOs in that VRAM
-// region, which may also fall back to system memory when pageable or low
-// priority; system types are system BOs, WB when HOST_CACHED, else WC.
-// Owns: nothing. Locking: none (pure). Errors: kInvalidArgument for a type
-// index out of range, a zero size or a priority outside [0, 1].
+// Rules: VRAM types with pageable memory on a fault-mode VM of a device with
+// CPU_ADDR_MIRROR support become SVM mirrors preferring VRAM (DEFAULT_DEVICE), or system memory
+// when the priority is low (< kLowPriority); other VRAM types are BOs in that VRAM region, which
+// may also fall back to system memory when pageable or low priority; system types are system BOs,
+// WB when HOST_CACHED, else WC. Owns: nothing. Locking: none (pure). Errors: kInvalidArgument for a
+// type index out of range, a zero size or a priority outside [0, 1].
 #pragma once
 
 #include <vector>
@@ -38,6 +37,7 @@ struct AllocationRequest {
 
 struct PlacementContext {
   bool fault_mode_vm = false;
+  bool cpu_addr_mirror = false;  // CONFIG flag HAS_CPU_ADDR_MIRROR
   PatConfig pat;
 };
 
