@@ -72,26 +72,32 @@ void gpuvm_walk(const VmaTree& tree, const MapRequest& req, const WalkRules& rul
   if (go_on && rules.map_request) sink.on_op(MapOp{req.to_vma()});
 }
 
-GpuvmOps plan_map(const VmaTree& tree, const MapRequest& req) {
+namespace {
+
+GpuvmOps collect(const VmaTree& tree, const MapRequest& req, const WalkRules& rules) {
   OpCollector c;
-  gpuvm_walk(tree, req, kSmMapRules, c);
+  gpuvm_walk(tree, req, rules, c);
   return std::move(c.ops);
+}
+
+MapRequest range_only(VaRange range) {
+  MapRequest req;
+  req.range = range;
+  return req;
+}
+
+}  // namespace
+
+GpuvmOps plan_map(const VmaTree& tree, const MapRequest& req) {
+  return collect(tree, req, kSmMapRules);
 }
 
 GpuvmOps plan_unmap(const VmaTree& tree, VaRange range) {
-  OpCollector c;
-  MapRequest req;
-  req.range = range;
-  gpuvm_walk(tree, req, kSmUnmapRules, c);
-  return std::move(c.ops);
+  return collect(tree, range_only(range), kSmUnmapRules);
 }
 
 GpuvmOps plan_madvise(const VmaTree& tree, VaRange range) {
-  OpCollector c;
-  MapRequest req;
-  req.range = range;
-  gpuvm_walk(tree, req, kMadviseRules, c);
-  return std::move(c.ops);
+  return collect(tree, range_only(range), kMadviseRules);
 }
 
 const char* to_string(VmaKind k) {
