@@ -32,10 +32,6 @@ expect_line() {
   grep -qF -- "$1" "$out" || fail "missing output line: $1"
 }
 
-# The sanitizer runtimes must not report the simulator's process-lifetime
-# allocations of an uninstrumented program as leaks.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
-
 case "$expect" in
   default)
     env -u DRM_SIM_PRELOAD_PATH -u DRM_SIM_PRELOAD_PROFILE LD_PRELOAD="$preload" \

@@ -2,6 +2,7 @@
 // value-initialised, so each pad, reserved and extension field is zero.
 #include "umd/uapi/build.h"
 
+#include <cstddef>
 #include <cstring>
 
 namespace drm_sim::umd {
@@ -62,16 +63,18 @@ drm_xe_device_query build_device_query(std::uint32_t query, std::span<std::byte>
 }
 
 Expected<DeviceConfig> parse_config(std::span<const std::byte> reply) {
-  drm_xe_query_config head{};
-  if (reply.size() < sizeof head) return Result::kInvalidArgument;
-  std::memcpy(&head, reply.data(), sizeof head);
-  if (reply.size() < sizeof head + std::size_t{head.num_params} * sizeof(std::uint64_t)) {
+  // drm_xe_query_config: u32 num_params, u32 pad, u64 info[num_params].
+  constexpr std::size_t kHead = offsetof(drm_xe_query_config, info);
+  std::uint32_t num_params = 0;
+  if (reply.size() < kHead) return Result::kInvalidArgument;
+  std::memcpy(&num_params, reply.data(), sizeof num_params);
+  if (reply.size() < kHead + std::size_t{num_params} * sizeof(std::uint64_t)) {
     return Result::kInvalidArgument;
   }
   auto info = [&](std::uint32_t i) -> std::uint64_t {
-    if (i >= head.num_params) return 0;
+    if (i >= num_params) return 0;
     std::uint64_t v = 0;
-    std::memcpy(&v, reply.data() + sizeof head + i * sizeof v, sizeof v);
+    std::memcpy(&v, reply.data() + kHead + i * sizeof v, sizeof v);
     return v;
   };
   DeviceConfig c;
@@ -89,17 +92,19 @@ Expected<DeviceConfig> parse_config(std::span<const std::byte> reply) {
 }
 
 Expected<std::vector<MemRegion>> parse_mem_regions(std::span<const std::byte> reply) {
-  drm_xe_query_mem_regions head{};
-  if (reply.size() < sizeof head) return Result::kInvalidArgument;
-  std::memcpy(&head, reply.data(), sizeof head);
-  if (reply.size() < sizeof head + std::size_t{head.num_mem_regions} * sizeof(drm_xe_mem_region)) {
+  // drm_xe_query_mem_regions: u32 num_mem_regions, u32 pad, then the regions.
+  constexpr std::size_t kHead = offsetof(drm_xe_query_mem_regions, mem_regions);
+  std::uint32_t count = 0;
+  if (reply.size() < kHead) return Result::kInvalidArgument;
+  std::memcpy(&count, reply.data(), sizeof count);
+  if (reply.size() < kHead + std::size_t{count} * sizeof(drm_xe_mem_region)) {
     return Result::kInvalidArgument;
   }
   std::vector<MemRegion> out;
-  out.reserve(head.num_mem_regions);
-  for (std::uint32_t i = 0; i < head.num_mem_regions; ++i) {
+  out.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
     drm_xe_mem_region r{};
-    std::memcpy(&r, reply.data() + sizeof head + i * sizeof r, sizeof r);
+    std::memcpy(&r, reply.data() + kHead + i * sizeof r, sizeof r);
     if (r.mem_class > DRM_XE_MEM_REGION_CLASS_VRAM) return Result::kInvalidArgument;
     MemRegion m;
     m.mem_class = r.mem_class == DRM_XE_MEM_REGION_CLASS_VRAM ? MemClass::kVram : MemClass::kSystem;

@@ -8,7 +8,7 @@ namespace drm_sim::umd::vk {
 namespace {
 
 constexpr std::uint64_t kSvmPage = 4096;
-constexpr std::uint64_t kMinBoVaAlignment = 64 * 1024;
+constexpr std::uint64_t kMinBoVaAlignment = std::uint64_t{64} * 1024;
 
 std::uint64_t round_up(std::uint64_t v, std::uint64_t a) {
   return (v + a - 1) / a * a;
