@@ -11,6 +11,7 @@
  *     LD_PRELOAD=build/default/umd/libdrm_sim_preload.so ./xe_query_tool
  * Without a GPU (and without the preload library) it fails cleanly: exit 2.
  */
+#define _POSIX_C_SOURCE 200809L /* O_CLOEXEC */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
