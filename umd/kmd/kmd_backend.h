@@ -9,6 +9,7 @@
 // (records and scripts calls for unit tests).
 // Owns: nothing (the interface). Locking: implementations say whether
 // concurrent calls are allowed; both in this folder allow them.
+// Errors: the driver's, as -errno; an implementation adds none of its own.
 #pragma once
 
 namespace drm_sim::umd {
