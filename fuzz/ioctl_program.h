@@ -22,8 +22,11 @@
 //     sel == kSelReopenB         reopen fd B as the header says
 //     kSelRaw32 <= sel < 0xff    u32 raw request code, then as a request
 //     sel == kSelRaw64           u64 raw request code, then as a request
-//   A raw code equal to a served code is that request; any other code gets an
-//   argument buffer of kRawArgSize bytes and must fail with -ENOTTY.
+//   A raw code equal to a code of the table is that request. A code the
+//   simulator serves but the table lacks (a newer simulator ioctl; detected by
+//   a NULL-argument probe) is skipped: its user pointers are not modelled.
+//   Any other code gets an argument buffer of kRawArgSize bytes and must fail
+//   with -ENOTTY.
 //
 //   flags: bits 0-1 target: 0/2 fd A, 1 fd B, 3 a non-drm_sim fd (bits 4-5
 //          pick it: -1, a /dev/null fd, 65536 + 4242, 4095); bit 2: issue the
