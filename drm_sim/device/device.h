@@ -2,6 +2,7 @@
 // objects and its fault plan.
 //
 // Owns: the BO table (device-wide BO ids; per-file handles live in DrmFile),
+// its memory (DeviceMemory: VRAM, residency LRU, simulated clock),
 // the FaultPlan, the optional EventSink pointer (not owned).
 // Locking: bo_mutex() guards every Bo. Lock order: Vm lock -> bo_mutex;
 // DrmFile::mutex is never held while taking a Vm lock.
@@ -15,6 +16,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "drm_sim/mem/svm.h"
 #include "drm_sim/profile/profile.h"
 #include "drm_sim/sync/fault_plan.h"
 #include "drm_sim/vm/events.h"
@@ -51,6 +53,7 @@ class Device {
   const Profile& profile() const { return profile_; }
   std::uint32_t instance() const { return instance_; }  // unique per process
   FaultPlan& plan() { return plan_; }
+  DeviceMemory& memory() { return memory_; }
 
   void set_event_sink(EventSink* sink) { sink_.store(sink, std::memory_order_release); }
   EventSink* event_sink() const { return sink_.load(std::memory_order_acquire); }
@@ -77,6 +80,7 @@ class Device {
   Profile profile_;
   std::uint32_t instance_;
   FaultPlan plan_;
+  DeviceMemory memory_{profile_, plan_};  // VRAM, residency, clock (after profile_, plan_)
   std::atomic<EventSink*> sink_{nullptr};
   std::atomic<bool> gone_{false};
   std::mutex bo_mu_;

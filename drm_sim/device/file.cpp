@@ -29,7 +29,8 @@ void LowestFreeId::release(std::uint32_t id) {
   }
 }
 
-DrmFile::DrmFile(std::shared_ptr<Device> dev) : dev_(std::move(dev)) {}
+DrmFile::DrmFile(std::shared_ptr<Device> dev)
+    : dev_(std::move(dev)), svm_(std::make_shared<SvmSpace>(dev_->memory(), dev_->profile())) {}
 
 DrmFile::~DrmFile() {
   release();
@@ -82,7 +83,7 @@ Result<std::uint32_t> DrmFile::create_vm(std::uint32_t flags) {
   if (vms_.size() >= kMaxVmsPerFile) return Status::err(ENOMEM);
   DRM_SIM_TRY(dev_->plan().on_alloc());
   const std::uint32_t id = vm_ids_.alloc();
-  vms_.emplace(id, std::make_shared<Vm>(dev_, id, flags));
+  vms_.emplace(id, std::make_shared<Vm>(dev_, svm_, id, flags));
   return id;
 }
 

@@ -1,11 +1,10 @@
 // drm_sim/device/file.h — one open DRM file (what a drm_sim fd refers to).
 //
-// Owns: its GEM handles (each holds a handle reference on a device BO) and
-// its VMs. VM ids and BO handles are per file, starting at 1.
-// Locking: an internal mutex guards the handle and VM tables; it is never
-// held while a Vm lock is taken (callers get a shared_ptr<Vm> and drop it).
-// Errors: ENOENT for unknown handles or VM ids (callers map to the uapi's
-// errno where upstream differs), ENOMEM past the per-file limits.
+// Owns: its SvmSpace (the simulated process memory), its GEM handles (each holds a handle reference
+// on a device BO) and its VMs. VM ids and BO handles are per file, starting at 1. Locking: an
+// internal mutex guards the handle and VM tables; it is never held while a Vm lock is taken
+// (callers get a shared_ptr<Vm> and drop it). Errors: ENOENT for unknown handles or VM ids (callers
+// map to the uapi's errno where upstream differs), ENOMEM past the per-file limits.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +39,8 @@ class DrmFile {
   DrmFile& operator=(const DrmFile&) = delete;
 
   Device& device() { return *dev_; }
+  // The simulated process address space behind this file's mirror VMAs.
+  SvmSpace& svm() { return *svm_; }
   const std::shared_ptr<Device>& device_ptr() const { return dev_; }
 
   // GEM handles.
@@ -59,6 +60,7 @@ class DrmFile {
 
  private:
   std::shared_ptr<Device> dev_;
+  std::shared_ptr<SvmSpace> svm_;
   std::mutex mu_;
   std::unordered_map<std::uint32_t, std::uint32_t> handles_;  // handle -> BO id
   std::unordered_map<std::uint32_t, std::shared_ptr<Vm>> vms_;

@@ -33,7 +33,7 @@ Status put_query(drm_xe_device_query& q, const std::vector<unsigned char>& blob)
   return copy_to_user(q.data, blob.data(), blob.size());
 }
 
-std::vector<unsigned char> mem_regions_blob(const Profile& p) {
+std::vector<unsigned char> mem_regions_blob(const Profile& p, DeviceMemory& mem) {
   std::vector<unsigned char> blob(sizeof(drm_xe_query_mem_regions) +
                                   p.regions.size() * sizeof(drm_xe_mem_region));
   auto* q = reinterpret_cast<drm_xe_query_mem_regions*>(blob.data());
@@ -45,9 +45,9 @@ std::vector<unsigned char> mem_regions_blob(const Profile& p) {
     m.instance = r.instance;
     m.min_page_size = r.min_page_size;
     m.total_size = r.size;
-    m.used = 0;  // residency accounting arrives with the memory regions
+    m.used = r.mem_class == MemClass::kVram ? mem.vram_used(r.tile) : 0;
     m.cpu_visible_size = r.mem_class == MemClass::kVram ? r.size : 0;
-    m.cpu_visible_used = 0;
+    m.cpu_visible_used = m.used;
   }
   return blob;
 }
@@ -99,7 +99,7 @@ Status device_query(DrmFile& f, void* arg) {
   const Profile& p = f.device().profile();
   switch (q->query) {
     case DRM_XE_DEVICE_QUERY_MEM_REGIONS:
-      return put_query(*q, mem_regions_blob(p));
+      return put_query(*q, mem_regions_blob(p, f.device().memory()));
     case DRM_XE_DEVICE_QUERY_CONFIG:
       return put_query(*q, config_blob(p));
     default:

@@ -36,6 +36,9 @@ constexpr Entry kIoctls[] = {
      "XE_VM_QUERY_MEM_RANGE_ATTRS"},
     {DRM_IOCTL_SIM_VM_STATS, ioctl::sim_vm_stats, "SIM_VM_STATS"},
     {DRM_IOCTL_SIM_FAULT_INJECT, ioctl::sim_fault_inject, "SIM_FAULT_INJECT"},
+    {DRM_IOCTL_SIM_CPU_MMAP, ioctl::sim_cpu_mmap, "SIM_CPU_MMAP"},
+    {DRM_IOCTL_SIM_MEM_ACCESS, ioctl::sim_mem_access, "SIM_MEM_ACCESS"},
+    {DRM_IOCTL_SIM_MEM_STATS, ioctl::sim_mem_stats, "SIM_MEM_STATS"},
 };
 
 const Entry* find_entry(unsigned long request) {

@@ -26,5 +26,8 @@ Status madvise(DrmFile& f, void* arg);
 Status query_mem_range_attrs(DrmFile& f, void* arg);
 Status sim_vm_stats(DrmFile& f, void* arg);
 Status sim_fault_inject(DrmFile& f, void* arg);
+Status sim_cpu_mmap(DrmFile& f, void* arg);
+Status sim_mem_access(DrmFile& f, void* arg);
+Status sim_mem_stats(DrmFile& f, void* arg);
 
 }  // namespace drm_sim::ioctl

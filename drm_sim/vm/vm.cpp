@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <set>
 
@@ -110,8 +111,9 @@ bool atomic_allowed(const Bo& bo, std::uint32_t val, const Profile& p) {
 
 }  // namespace
 
-Vm::Vm(std::shared_ptr<Device> dev, std::uint32_t id, std::uint32_t create_flags)
-    : dev_(std::move(dev)), id_(id), flags_(create_flags) {}
+Vm::Vm(std::shared_ptr<Device> dev, std::shared_ptr<SvmSpace> svm, std::uint32_t id,
+       std::uint32_t create_flags)
+    : dev_(std::move(dev)), svm_(std::move(svm)), id_(id), flags_(create_flags) {}
 
 Vm::~Vm() {
   close();
@@ -138,6 +140,7 @@ void Vm::insert_vma(const Vma& v, Journal* j) {
 
 void Vm::erase_vma(const Vma& v, Journal* j) {
   tree_.erase(v.start);
+  if (v.kind == VmaKind::kMirror && svm_ != nullptr) svm_->invalidate(id_, v.range());
   if (v.has_bo()) {
     std::lock_guard<std::mutex> g(dev_->bo_mutex());
     dev_->put_vma_ref_locked(v.bo, v.attrs.purgeable != 0);
@@ -334,7 +337,16 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
   const GpuvmOps& ops = collector.ops;
   if (!ops.empty()) {
     DRM_SIM_TRY(apply_ops(ops, nullptr));
-    for (const auto& op : ops) counters_.madvise_splits += std::holds_alternative<RemapOp>(op);
+    for (const auto& op : ops) {
+      const auto* r = std::get_if<RemapOp>(&op);
+      if (r == nullptr) continue;
+      ++counters_.madvise_splits;
+      // GPU ranges straddling a new boundary are evicted and unmapped (§4).
+      if (r->old.kind == VmaKind::kMirror) {
+        if (r->prev) svm_->split_at(id_, r->prev->end);
+        if (r->next) svm_->split_at(id_, r->next->start);
+      }
+    }
     if (log::enabled(log::kMadvise)) {
       for (const auto& o : ops) DRM_SIM_LOG(kMadvise, "vm {}: {}", id_, to_string(o));
     }
@@ -400,7 +412,14 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
     }
     ++counters_.vmas_advised;
     dev_->emit(Event{EventType::kAttrChanged, id_, v.start, v.end, 0, 0});
-    if (v.pte_tiles != 0) {
+    if (v.kind == VmaKind::kMirror) {
+      // A mirror VMA's PTEs are its populated GPU ranges.
+      if (const std::uint32_t tiles = svm_->invalidate(id_, v.range()); tiles != 0) {
+        ++counters_.pte_zaps;
+        dev_->emit(Event{EventType::kPteZap, id_, v.start, v.end, 0, tiles});
+        tile_mask |= tiles;
+      }
+    } else if (v.pte_tiles != 0) {
       ++counters_.pte_zaps;
       dev_->emit(Event{EventType::kPteZap, id_, v.start, v.end, 0, v.pte_tiles});
       tile_mask |= v.pte_tiles;
@@ -466,6 +485,38 @@ void Vm::close() {
   });
   for (const auto& v : all) erase_vma(v, nullptr);
   tree_.clear();
+  if (svm_ != nullptr) svm_->forget_vm(id_);
+}
+
+Status Vm::gpu_access(std::span<MemAccess> accesses, std::uint16_t tile, std::span<int> results) {
+  if (DRM_SIM_IOCTL_DBG(tile >= dev_->profile().num_tiles)) return Status::err(EINVAL);
+  // Faults read VMAs and their attributes; residency has its own lock.
+  DRM_SIM_TRY(lock_.lock_read(WaitKind::kInterruptible, dev_->plan()));
+  ReadHeld held(lock_);
+  if (DRM_SIM_IOCTL_DBG(closed_)) return Status::err(ENOENT);
+  for (std::size_t i = 0; i < accesses.size(); ++i) {
+    MemAccess& a = accesses[i];
+    const auto v = tree_.find(a.addr);
+    Status s;
+    if (!v) {
+      s = Status::err(EFAULT);  // GPU page fault with no VMA
+    } else if (v->kind == VmaKind::kMirror) {
+      const FaultVma fv{v->range(), v->attrs, (v->flags & vma_flag::kReadonly) != 0};
+      s = svm_->gpu_access(id_, fv, tile, a);
+    } else if (v->kind == VmaKind::kNull) {
+      // NULL (sparse) binding: reads return zero, writes are dropped.
+      if (a.kind != AccessKind::kWrite && (v->flags & vma_flag::kReadonly) == 0) a.value = 0;
+      if (a.kind == AccessKind::kRead && a.data != nullptr) std::memset(a.data, 0, a.size);
+      if (a.kind != AccessKind::kRead && (v->flags & vma_flag::kReadonly) != 0) {
+        s = Status::err(EPERM);
+      }
+    } else {
+      s = Status::err(EOPNOTSUPP);
+    }
+    if (i < results.size()) results[i] = s.to_ret();
+    if (!s.is_ok()) return s;
+  }
+  return Status::ok();
 }
 
 GpuvmOps Vm::plan(const BindOp& op) {

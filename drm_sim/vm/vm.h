@@ -4,15 +4,13 @@
 // what xe does under its VM lock (spec §3–§6): plan the drm_gpuvm ops, apply
 // them, set attributes, invalidate.
 //
-// Owns: its VmaTree (every VMA), counters, and one VMA reference on each BO it
-// maps (held in the Device's BO table).
-// Locking: every public member takes the VM lock itself: bind and madvise
-// write-killable, query read-interruptible, inspection read-uninterruptible.
-// Lock order: VM lock -> Device::bo_mutex.
-// Errors (positive errno in Status): EINTR (signal at a wait), ENOENT (VM
-// closed), EINVAL (range outside the VA space, placement rules), ENOMEM
-// (allocation failure), EBUSY (binding a purgeable BO), ENOSPC (query buffer
-// too small), EOPNOTSUPP (PREFETCH until the migration engine).
+// Owns: its VmaTree (every VMA), counters, a reference on its file's SvmSpace, and one VMA
+// reference on each BO it maps (held in the Device's BO table). Locking: every public member takes
+// the VM lock itself: bind and madvise write-killable, query read-interruptible, inspection
+// read-uninterruptible. Lock order: VM lock -> Device::bo_mutex. Errors (positive errno in Status):
+// EINTR (signal at a wait), ENOENT (VM closed), EINVAL (range outside the VA space, placement
+// rules), ENOMEM (allocation failure), EBUSY (binding a purgeable BO), ENOSPC (query buffer too
+// small), EOPNOTSUPP (PREFETCH until the migration engine).
 #pragma once
 
 #include <atomic>
@@ -68,7 +66,8 @@ struct MadviseRequest {
 
 class Vm {
  public:
-  Vm(std::shared_ptr<Device> dev, std::uint32_t id, std::uint32_t create_flags);
+  Vm(std::shared_ptr<Device> dev, std::shared_ptr<SvmSpace> svm, std::uint32_t id,
+     std::uint32_t create_flags);
   ~Vm();
   Vm(const Vm&) = delete;
   Vm& operator=(const Vm&) = delete;
@@ -91,6 +90,14 @@ class Vm {
   // VMAs; ENOSPC when more overlap.
   Status query(std::uint64_t start, std::uint64_t range, std::size_t max, std::size_t* count,
                std::vector<Vma>* out);
+
+  // A batch of GPU accesses from `tile` (simulator extension): each goes
+  // through the GPU fault path of its VMA (spec §7). Stops at the first
+  // failing access and returns its errno; results[i] gets each access's
+  // status. EFAULT: no VMA (or no CPU mapping behind a mirror VMA), EPERM:
+  // write/atomic to a READONLY VMA, EACCES: atomic policy, EOPNOTSUPP: BO and
+  // userptr VMAs (their residency arrives later), EINVAL: tile out of range.
+  Status gpu_access(std::span<MemAccess> accesses, std::uint16_t tile, std::span<int> results);
 
   // VM_DESTROY / file close: marks the VM closed and removes every VMA.
   void close();
@@ -118,6 +125,7 @@ class Vm {
   void debug_check_invariants();
 
   std::shared_ptr<Device> dev_;
+  std::shared_ptr<SvmSpace> svm_;
   const std::uint32_t id_;
   const std::uint32_t flags_;
   SimRwLock lock_;

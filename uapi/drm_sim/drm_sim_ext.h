@@ -16,6 +16,9 @@ extern "C" {
 
 #define DRM_SIM_VM_STATS 0x50
 #define DRM_SIM_FAULT_INJECT 0x51
+#define DRM_SIM_CPU_MMAP 0x52
+#define DRM_SIM_MEM_ACCESS 0x53
+#define DRM_SIM_MEM_STATS 0x54
 
 /* Per-VM counters (madvise, binds, invalidations). */
 struct drm_sim_vm_stats {
@@ -49,6 +52,72 @@ struct drm_sim_fault_inject {
 	__u64 reserved[2]; /* MBZ */
 };
 
+/* The simulated process's address space (what CPU-address-mirror VMAs
+ * mirror): anonymous mappings made and removed. Unmapping invalidates the
+ * GPU's mirror ranges over the range in every VM of the file. */
+#define DRM_SIM_CPU_MMAP_MAP 0
+#define DRM_SIM_CPU_MMAP_UNMAP 1
+struct drm_sim_cpu_mmap {
+	__u64 addr;        /* 4 KiB aligned */
+	__u64 size;        /* 4 KiB aligned, > 0 */
+	__u32 op;          /* DRM_SIM_CPU_MMAP_* */
+	__u32 pad;         /* MBZ */
+	__u64 reserved[2]; /* MBZ */
+};
+
+/* One memory access. Data-backed profiles: WRITE copies size bytes from
+ * data, READ copies them to data, ATOMIC adds value to the aligned 8-byte
+ * word at addr and returns the old word in value. Tag-backed profiles: each
+ * page's content is a 64-bit tag: WRITE sets it to value, READ returns it in
+ * value, ATOMIC adds value and returns the old tag. An access never crosses
+ * a 4 KiB page. */
+#define DRM_SIM_ACCESS_READ 0
+#define DRM_SIM_ACCESS_WRITE 1
+#define DRM_SIM_ACCESS_ATOMIC 2
+struct drm_sim_mem_access {
+	__u64 addr;
+	__u32 size;
+	__u32 op;      /* DRM_SIM_ACCESS_* */
+	__u64 value;   /* in/out */
+	__u64 data;    /* user pointer to size bytes (data-backed profiles) */
+	__s32 result;  /* out: 0 or -errno */
+	__u32 pad;     /* MBZ */
+};
+
+/* A batch of accesses by the GPU (vm_id != 0: through that VM's GPU fault
+ * path, spec §7) or by the CPU (vm_id == 0: the file's process memory; CPU
+ * touches of VRAM pages migrate them back). Stops at the first failing
+ * access; the ioctl returns its errno. */
+struct drm_sim_mem_access_batch {
+	__u32 vm_id;
+	__u16 tile;        /* faulting tile (GPU accesses) */
+	__u16 pad;         /* MBZ */
+	__u32 num;
+	__u32 pad2;        /* MBZ */
+	__u64 accesses;    /* user pointer to num struct drm_sim_mem_access */
+	__u64 reserved[2]; /* MBZ */
+};
+
+/* Device-wide memory statistics. */
+struct drm_sim_mem_stats {
+	__u64 gpu_accesses;
+	__u64 gpu_faults;
+	__u64 cpu_faults;
+	__u64 migrations_to_vram;
+	__u64 migrations_to_sys;
+	__u64 bytes_to_vram;
+	__u64 bytes_to_sys;
+	__u64 evictions;
+	__u64 gpu_invalidations;
+	__s64 sim_time_ns;
+	__u64 vram_used[4];  /* per tile */
+	__u64 reserved[4];   /* MBZ */
+};
+
+#define DRM_IOCTL_SIM_CPU_MMAP DRM_IOW(DRM_COMMAND_BASE + DRM_SIM_CPU_MMAP, struct drm_sim_cpu_mmap)
+#define DRM_IOCTL_SIM_MEM_ACCESS \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_SIM_MEM_ACCESS, struct drm_sim_mem_access_batch)
+#define DRM_IOCTL_SIM_MEM_STATS DRM_IOWR(DRM_COMMAND_BASE + DRM_SIM_MEM_STATS, struct drm_sim_mem_stats)
 #define DRM_IOCTL_SIM_VM_STATS DRM_IOWR(DRM_COMMAND_BASE + DRM_SIM_VM_STATS, struct drm_sim_vm_stats)
 #define DRM_IOCTL_SIM_FAULT_INJECT \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_SIM_FAULT_INJECT, struct drm_sim_fault_inject)

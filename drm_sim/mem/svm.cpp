@@ -1,0 +1,478 @@
+// Shared virtual memory: CPU mappings, page residency, GPU faults and the
+// migrations between system memory and VRAM (spec §7).
+#include "drm_sim/mem/svm.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace drm_sim {
+
+namespace {
+
+constexpr std::uint64_t kPage = kPage4K;
+
+std::byte* map_anonymous(std::uint64_t size) {
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                 -1, 0);
+  return p == MAP_FAILED ? nullptr : static_cast<std::byte*>(p);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- DeviceMemory
+
+DeviceMemory::DeviceMemory(const Profile& profile, FaultPlan& plan)
+    : profile_(profile), plan_(plan), tiles_(profile.num_tiles), copy_(profile.timing) {
+  for (std::uint16_t t = 0; t < tiles_.size(); ++t) {
+    if (const MemRegionDesc* r = profile.vram_for_tile(t)) tiles_[t].size = r->size;
+  }
+}
+
+DeviceMemory::~DeviceMemory() {
+  for (Tile& t : tiles_) {
+    if (t.data != nullptr) munmap(t.data, t.size);
+  }
+}
+
+MemStats DeviceMemory::stats() {
+  std::lock_guard<std::mutex> g(mu_);
+  MemStats s = stats_;
+  s.sim_time_ns = clock_.now().ns();
+  return s;
+}
+
+std::uint64_t DeviceMemory::vram_used(std::uint16_t tile) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (tile >= tiles_.size() || !tiles_[tile].alloc) return 0;
+  return tiles_[tile].alloc->used().v;
+}
+
+Status DeviceMemory::ensure_tile_locked(std::uint16_t tile) {
+  if (tile >= tiles_.size() || tiles_[tile].size == 0) return Status::err(EINVAL);
+  Tile& t = tiles_[tile];
+  if (t.alloc) return Status::ok();
+  const MemRegionDesc* r = profile_.vram_for_tile(tile);
+  auto a = BuddyAllocator::make(Bytes{r->size}, Bytes{r->min_page_size}, &plan_);
+  if (!a) return a.status();
+  if (profile_.backing == BackingMode::kData) {
+    t.data = map_anonymous(t.size);
+    if (t.data == nullptr) return Status::err(ENOMEM);
+  }
+  t.alloc.emplace(std::move(*a));
+  return Status::ok();
+}
+
+Result<DeviceMemory::ChunkRef> DeviceMemory::alloc_chunk_locked(SvmSpace* owner, std::uint64_t addr,
+                                                                std::uint64_t size,
+                                                                std::uint16_t tile) {
+  DRM_SIM_TRY(ensure_tile_locked(tile));
+  for (;;) {
+    auto b = tiles_[tile].alloc->alloc(Bytes{size});
+    if (b) return lru_.insert(lru_.end(), Chunk{owner, addr, size, tile, b->offset.v});
+    if (b.status().error() != ENOSPC) return b.status();
+    // Evict the least recently used chunk of this tile and retry.
+    auto victim =
+        std::find_if(lru_.begin(), lru_.end(), [&](const Chunk& c) { return c.tile == tile; });
+    if (victim == lru_.end()) return Status::err(ENOMEM);
+    ++stats_.evictions;
+    victim->owner->evict_chunk_locked(victim);
+  }
+}
+
+void DeviceMemory::free_chunk_locked(ChunkRef c) {
+  Tile& t = tiles_[c->tile];
+  [[maybe_unused]] const Status s = t.alloc->free(VramOffset{c->vram_offset});
+  if (t.data != nullptr) madvise(t.data + c->vram_offset, c->size, MADV_DONTNEED);
+  lru_.erase(c);
+}
+
+void DeviceMemory::touch_locked(ChunkRef c) {
+  lru_.splice(lru_.end(), lru_, c);
+}
+
+std::byte* DeviceMemory::vram_bytes_locked(std::uint16_t tile, std::uint64_t offset) {
+  return tiles_[tile].data + offset;
+}
+
+// -------------------------------------------------------------------- SvmSpace
+
+SvmSpace::SvmSpace(DeviceMemory& mem, const Profile& profile) : mem_(mem), profile_(profile) {}
+
+SvmSpace::~SvmSpace() {
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  for (auto& [addr, ref] : chunks_) mem_.free_chunk_locked(ref);
+  chunks_.clear();
+  for (auto& [start, m] : maps_) {
+    if (m.data != nullptr) munmap(m.data, m.end - start);
+  }
+}
+
+Status SvmSpace::cpu_map(std::uint64_t addr, std::uint64_t size) {
+  if (size == 0 || !is_aligned(addr, kPage) || !is_aligned(size, kPage) || addr + size < addr) {
+    return Status::err(EINVAL);
+  }
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  auto it = maps_.lower_bound(addr + size);
+  if (it != maps_.begin() && std::prev(it)->second.end > addr) return Status::err(EEXIST);
+  Mapping m;
+  m.end = addr + size;
+  m.pages.resize(size / kPage);
+  if (profile_.backing == BackingMode::kData) {
+    m.data = map_anonymous(size);
+    if (m.data == nullptr) return Status::err(ENOMEM);
+  }
+  maps_.emplace(addr, std::move(m));
+  return Status::ok();
+}
+
+Result<std::vector<VaRange>> SvmSpace::cpu_unmap(std::uint64_t addr, std::uint64_t size) {
+  if (size == 0 || !is_aligned(addr, kPage) || !is_aligned(size, kPage) || addr + size < addr) {
+    return Status::err(EINVAL);
+  }
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  const std::uint64_t end = addr + size;
+  std::vector<VaRange> gone;
+  auto it = maps_.upper_bound(addr);
+  if (it != maps_.begin() && std::prev(it)->second.end > addr) --it;
+  while (it != maps_.end() && it->first < end) {
+    const std::uint64_t ms = it->first;
+    Mapping m = std::move(it->second);
+    it = maps_.erase(it);
+    const std::uint64_t lo = std::max(ms, addr);
+    const std::uint64_t hi = std::min(m.end, end);
+    const VaRange cut = VaRange::from_bounds(lo, hi);
+    gone.push_back(cut);
+    // The GPU loses its view of the range; VRAM chunks touching it go back
+    // to system memory first, so the pieces that stay mapped keep content.
+    invalidate_all_vms_locked(cut);
+    for (auto c = chunks_.begin(); c != chunks_.end();) {
+      const std::uint64_t cs = c->first;
+      const std::uint64_t ce = cs + c->second->size;
+      ++c;
+      if (cs < hi && lo < ce) {
+        // Temporarily reinsert the mapping so the eviction can find pages.
+        maps_.emplace(ms, std::move(m));
+        migrate_chunk_to_sys_locked(cs);
+        m = std::move(maps_.at(ms));
+        maps_.erase(ms);
+      }
+    }
+    // Keep the pieces below and above the cut.
+    if (ms < lo) {
+      Mapping below;
+      below.end = lo;
+      below.pages.assign(m.pages.begin(),
+                         m.pages.begin() + static_cast<std::ptrdiff_t>((lo - ms) / kPage));
+      below.data = m.data;
+      maps_.emplace(ms, std::move(below));
+    }
+    if (hi < m.end) {
+      Mapping above;
+      above.end = m.end;
+      above.pages.assign(m.pages.begin() + static_cast<std::ptrdiff_t>((hi - ms) / kPage),
+                         m.pages.end());
+      above.data = m.data == nullptr ? nullptr : m.data + (hi - ms);
+      it = maps_.emplace(hi, std::move(above)).first;
+      ++it;
+    }
+    if (m.data != nullptr) munmap(m.data + (lo - ms), hi - lo);
+  }
+  return gone;
+}
+
+SvmSpace::Mapping* SvmSpace::mapping_of_locked(std::uint64_t addr, std::uint64_t* map_start) {
+  auto it = maps_.upper_bound(addr);
+  if (it == maps_.begin()) return nullptr;
+  --it;
+  if (addr >= it->second.end) return nullptr;
+  if (map_start != nullptr) *map_start = it->first;
+  return &it->second;
+}
+
+SvmSpace::PageState* SvmSpace::page_locked(std::uint64_t addr) {
+  std::uint64_t start = 0;
+  Mapping* m = mapping_of_locked(addr, &start);
+  return m == nullptr ? nullptr : &m->pages[(addr - start) / kPage];
+}
+
+std::byte* SvmSpace::page_bytes_locked(std::uint64_t addr, const PageState& ps) {
+  const std::uint64_t page = addr & ~(kPage - 1);
+  if (ps.in_vram != 0) return mem_.vram_bytes_locked(ps.tile, std::uint64_t{ps.vram_page} * kPage);
+  std::uint64_t start = 0;
+  Mapping* m = mapping_of_locked(page, &start);
+  return m->data + (page - start);
+}
+
+Status SvmSpace::do_access_locked(MemAccess& a) {
+  if (a.size == 0 || (a.addr & (kPage - 1)) + a.size > kPage) return Status::err(EINVAL);
+  PageState* ps = page_locked(a.addr);
+  if (ps == nullptr) return Status::err(EFAULT);
+  const std::uint64_t off = a.addr & (kPage - 1);
+  if (profile_.backing == BackingMode::kTag) {
+    switch (a.kind) {
+      case AccessKind::kRead:
+        a.value = ps->tag;
+        break;
+      case AccessKind::kWrite:
+        ps->tag = a.value;
+        break;
+      case AccessKind::kAtomic: {
+        const std::uint64_t old = ps->tag;
+        ps->tag = old + a.value;
+        a.value = old;
+        break;
+      }
+    }
+    return Status::ok();
+  }
+  std::byte* bytes = page_bytes_locked(a.addr, *ps) + off;
+  switch (a.kind) {
+    case AccessKind::kRead:
+      if (a.data == nullptr) return Status::err(EFAULT);
+      std::memcpy(a.data, bytes, a.size);
+      break;
+    case AccessKind::kWrite:
+      if (a.data == nullptr) return Status::err(EFAULT);
+      std::memcpy(bytes, a.data, a.size);
+      break;
+    case AccessKind::kAtomic: {
+      if (a.size != 8 || (off & 7) != 0) return Status::err(EINVAL);
+      std::uint64_t old = 0;
+      std::memcpy(&old, bytes, 8);
+      const std::uint64_t sum = old + a.value;
+      std::memcpy(bytes, &sum, 8);
+      a.value = old;
+      break;
+    }
+  }
+  return Status::ok();
+}
+
+void SvmSpace::invalidate_all_vms_locked(VaRange r) {
+  for (auto& [vm, ranges] : gpu_) {
+    auto it = ranges.upper_bound(r.lo());
+    if (it != ranges.begin() && std::prev(it)->second.end > r.lo()) --it;
+    while (it != ranges.end() && it->first < r.hi()) {
+      it = ranges.erase(it);
+      ++mem_.stats_locked().gpu_invalidations;
+    }
+  }
+}
+
+Status SvmSpace::migrate_to_vram_locked(VaRange chunk, std::uint16_t tile) {
+  // Pages already in a VRAM chunk that is not exactly this one go home first.
+  for (auto c = chunks_.lower_bound(chunk.lo() >= kPage2M ? chunk.lo() - kPage2M : 0);
+       c != chunks_.end() && c->first < chunk.hi();) {
+    const std::uint64_t cs = c->first;
+    const std::uint64_t ce = cs + c->second->size;
+    ++c;
+    if (ce <= chunk.lo()) continue;
+    migrate_chunk_to_sys_locked(cs);
+  }
+  auto ref = mem_.alloc_chunk_locked(this, chunk.lo(), chunk.size().v, tile);
+  if (!ref) return ref.status();
+  const std::uint64_t first_vram_page = (*ref)->vram_offset / kPage;
+  const bool data = profile_.backing == BackingMode::kData;
+  std::uint64_t i = 0;
+  for (std::uint64_t a = chunk.lo(); a < chunk.hi(); a += kPage, ++i) {
+    PageState* ps = page_locked(a);
+    std::byte* src = data ? page_bytes_locked(a, *ps) : nullptr;
+    ps->in_vram = 1;
+    ps->tile = static_cast<std::uint8_t>(tile);
+    ps->vram_page = static_cast<std::uint32_t>(first_vram_page + i);
+    if (data) std::memcpy(page_bytes_locked(a, *ps), src, kPage);
+  }
+  chunks_.emplace(chunk.lo(), *ref);
+  invalidate_all_vms_locked(chunk);  // their PTEs pointed at the system pages
+  MemStats& st = mem_.stats_locked();
+  ++st.migrations_to_vram;
+  st.bytes_to_vram += chunk.size().v;
+  const SimTime done = mem_.copy_engine_locked().submit(
+      CopyJob{chunk.size(), CopyDirection::kHostToVram}, mem_.clock().now());
+  mem_.clock().advance_to(done);
+  return Status::ok();
+}
+
+void SvmSpace::migrate_chunk_to_sys_locked(std::uint64_t chunk_addr) {
+  auto it = chunks_.find(chunk_addr);
+  if (it == chunks_.end()) return;
+  const DeviceMemory::ChunkRef ref = it->second;
+  const std::uint64_t size = ref->size;
+  const bool data = profile_.backing == BackingMode::kData;
+  for (std::uint64_t a = chunk_addr; a < chunk_addr + size; a += kPage) {
+    PageState* ps = page_locked(a);
+    if (ps == nullptr) continue;  // the CPU mapping is going away
+    std::byte* src = data ? page_bytes_locked(a, *ps) : nullptr;
+    ps->in_vram = 0;
+    if (data) std::memcpy(page_bytes_locked(a, *ps), src, kPage);
+  }
+  chunks_.erase(it);
+  invalidate_all_vms_locked(VaRange::from_bounds(chunk_addr, chunk_addr + size));
+  MemStats& st = mem_.stats_locked();
+  ++st.migrations_to_sys;
+  st.bytes_to_sys += size;
+  const SimTime done = mem_.copy_engine_locked().submit(
+      CopyJob{Bytes{size}, CopyDirection::kVramToHost}, mem_.clock().now());
+  mem_.clock().advance_to(done);
+  mem_.free_chunk_locked(ref);
+}
+
+void SvmSpace::evict_chunk_locked(DeviceMemory::ChunkRef c) {
+  migrate_chunk_to_sys_locked(c->addr);
+}
+
+Status SvmSpace::cpu_access(MemAccess& a) {
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  PageState* ps = page_locked(a.addr);
+  if (ps == nullptr) return Status::err(EFAULT);
+  if (ps->in_vram != 0) {
+    // HMM: a CPU touch of a device page migrates it (its chunk) back.
+    ++mem_.stats_locked().cpu_faults;
+    auto c = chunks_.upper_bound(a.addr);
+    --c;
+    migrate_chunk_to_sys_locked(c->first);
+  }
+  return do_access_locked(a);
+}
+
+Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint16_t tile,
+                            MemAccess& a) {
+  if (a.kind != AccessKind::kRead && vma.readonly) return Status::err(EPERM);
+  if (!vma.range.contains(
+          VaRange::from_bounds(a.addr, a.addr + std::max<std::uint32_t>(a.size, 1)))) {
+    return Status::err(EFAULT);
+  }
+  auto want = decide_placement(vma.attrs, a.kind, profile_, tile);
+  if (!want) return want.status();
+  Placement where = *want;
+  if (where.vram && where.device_fd > 0) {
+    // uapi 7.0: another device's VRAM is not modelled yet; use this device's.
+    where.device_fd = 0;
+    where.tile = tile;
+  }
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  MemStats& st = mem_.stats_locked();
+  ++st.gpu_accesses;
+  std::uint64_t map_start = 0;
+  Mapping* m = mapping_of_locked(a.addr, &map_start);
+  if (m == nullptr) return Status::err(EFAULT);  // GPU segmentation fault
+  PageState* ps = &m->pages[(a.addr - map_start) / kPage];
+  auto& ranges = gpu_[vm_id];
+  auto r = ranges.upper_bound(a.addr);
+  const auto covering =
+      r != ranges.begin() && std::prev(r)->second.end > a.addr ? std::prev(r) : ranges.end();
+  const bool mapped = covering != ranges.end() && (covering->second.pte_tiles & (1u << tile)) != 0;
+  const bool placed = where.vram ? (ps->in_vram != 0 && ps->tile == where.tile) : ps->in_vram == 0;
+  if (mapped && placed) {
+    if (ps->in_vram != 0) {
+      auto c = chunks_.upper_bound(a.addr);
+      mem_.touch_locked(std::prev(c)->second);
+    }
+    mem_.clock().advance(vram_access_time(Bytes{a.size}, profile_.timing));
+    return do_access_locked(a);
+  }
+  // The fault path.
+  ++st.gpu_faults;
+  mem_.clock().advance(SimTime::from_us(profile_.timing.fault_latency_us));
+  if (covering != ranges.end() && placed) {
+    // Populated by another tile, already in the right place: map it here too.
+    covering->second.pte_tiles =
+        static_cast<std::uint8_t>(covering->second.pte_tiles | (1u << tile));
+    return do_access_locked(a);
+  }
+  VaRange chunk;
+  if (covering != ranges.end()) {
+    chunk = VaRange::from_bounds(covering->first, covering->second.end);  // re-place it
+    ranges.erase(covering);
+  } else {
+    // Populated ranges near the fault bound the chunk.
+    std::vector<VaRange> near;
+    const std::uint64_t lo = a.addr & ~(kPage2M - 1);
+    auto n = ranges.upper_bound(lo);
+    if (n != ranges.begin()) --n;
+    for (; n != ranges.end() && n->first < lo + kPage2M; ++n) {
+      near.push_back(VaRange::from_bounds(n->first, n->second.end));
+    }
+    const std::uint64_t min_chunk =
+        where.vram && profile_.features.needs_64k_vram ? kPage64K : kPage4K;
+    auto c =
+        choose_chunk(a.addr, vma.range, VaRange::from_bounds(map_start, m->end), near, min_chunk);
+    if (!c) return c.status();
+    chunk = *c;
+  }
+  if (where.vram) {
+    Status s = Status::err(ENOMEM);
+    for (int attempt = 0; attempt < 3 && !s.is_ok(); ++attempt) {  // xe retries 3 times
+      s = migrate_to_vram_locked(chunk, where.tile);
+    }
+    DRM_SIM_TRY(s);
+  } else {
+    for (auto c = chunks_.begin(); c != chunks_.end();) {
+      const std::uint64_t cs = c->first;
+      const std::uint64_t ce = cs + c->second->size;
+      ++c;
+      if (cs < chunk.hi() && chunk.lo() < ce) migrate_chunk_to_sys_locked(cs);
+    }
+  }
+  gpu_[vm_id][chunk.lo()] = GpuRange{chunk.hi(), static_cast<std::uint8_t>(1u << tile)};
+  return do_access_locked(a);
+}
+
+std::uint32_t SvmSpace::invalidate(std::uint32_t vm_id, VaRange r) {
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  auto vit = gpu_.find(vm_id);
+  if (vit == gpu_.end()) return 0;
+  auto& ranges = vit->second;
+  std::uint32_t tiles = 0;
+  auto it = ranges.upper_bound(r.lo());
+  if (it != ranges.begin() && std::prev(it)->second.end > r.lo()) --it;
+  while (it != ranges.end() && it->first < r.hi()) {
+    tiles |= it->second.pte_tiles;
+    it = ranges.erase(it);
+    ++mem_.stats_locked().gpu_invalidations;
+  }
+  return tiles;
+}
+
+void SvmSpace::split_at(std::uint32_t vm_id, std::uint64_t at) {
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  auto vit = gpu_.find(vm_id);
+  if (vit != gpu_.end()) {
+    auto& ranges = vit->second;
+    auto it = ranges.upper_bound(at);
+    if (it != ranges.begin() && std::prev(it)->first < at && std::prev(it)->second.end > at) {
+      ranges.erase(std::prev(it));
+      ++mem_.stats_locked().gpu_invalidations;
+    }
+  }
+  auto c = chunks_.upper_bound(at);
+  if (c != chunks_.begin()) {
+    --c;
+    if (c->first < at && c->first + c->second->size > at) migrate_chunk_to_sys_locked(c->first);
+  }
+}
+
+void SvmSpace::forget_vm(std::uint32_t vm_id) {
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  gpu_.erase(vm_id);
+}
+
+std::optional<SvmSpace::PageInfo> SvmSpace::page_info(std::uint64_t addr) {
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  const PageState* ps = page_locked(addr);
+  if (ps == nullptr) return std::nullopt;
+  return PageInfo{ps->in_vram != 0, ps->tile};
+}
+
+std::vector<VaRange> SvmSpace::gpu_ranges(std::uint32_t vm_id) {
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  std::vector<VaRange> out;
+  auto vit = gpu_.find(vm_id);
+  if (vit == gpu_.end()) return out;
+  for (const auto& [start, r] : vit->second) out.push_back(VaRange::from_bounds(start, r.end));
+  return out;
+}
+
+}  // namespace drm_sim

@@ -1,0 +1,204 @@
+// drm_sim/mem/svm.h — shared virtual memory: the simulated process address
+// space behind CPU-address-mirror VMAs, where its pages live (system memory
+// or a tile's VRAM), and GPU faults that move them.
+//
+//   CPU mapping  [------------------------------------------)   SvmSpace (per file)
+//   pages         s s s s V V V V s s s s s s s s s s s s s s     s: system, V: VRAM chunk
+//   GPU ranges   (vm 1)   [=======)                               populated chunks with PTEs
+//
+// DeviceMemory (one per device) owns the VRAM allocators (a BuddyAllocator per
+// tile, created on first use), VRAM contents in data mode, the LRU of VRAM
+// chunks used for eviction, the simulated clock and copy engine, and the
+// statistics. SvmSpace (one per DrmFile) owns the CPU mappings, each page's
+// state (16 bytes: content tag, VRAM page, location) and every VM's GPU
+// ranges over it.
+//
+// Locking: one mutex per device (DeviceMemory::mutex()) guards DeviceMemory
+// and every SvmSpace of the device; callers that also hold a VM lock take it
+// first (VM lock -> memory mutex). Public SvmSpace members take the mutex.
+// Errors (positive errno): EINVAL bad CPU ranges, EEXIST overlapping CPU map,
+// EFAULT access outside any CPU mapping (a CPU or GPU segmentation fault),
+// EACCES GPU atomic forbidden by the atomic policy, EPERM write to a
+// read-only VMA, ENOMEM VRAM exhausted with nothing evictable.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "drm_sim/core/status.h"
+#include "drm_sim/core/types.h"
+#include "drm_sim/fault/placement.h"
+#include "drm_sim/mem/buddy_allocator.h"
+#include "drm_sim/mem/timing.h"
+#include "drm_sim/profile/profile.h"
+#include "drm_sim/sync/fault_plan.h"
+
+namespace drm_sim {
+
+class SvmSpace;
+
+struct MemStats {
+  std::uint64_t gpu_accesses = 0;
+  std::uint64_t gpu_faults = 0;  // accesses that had no usable GPU mapping
+  std::uint64_t cpu_faults = 0;  // CPU touches of VRAM pages
+  std::uint64_t migrations_to_vram = 0;
+  std::uint64_t migrations_to_sys = 0;
+  std::uint64_t bytes_to_vram = 0;
+  std::uint64_t bytes_to_sys = 0;
+  std::uint64_t evictions = 0;          // VRAM chunks evicted under pressure
+  std::uint64_t gpu_invalidations = 0;  // GPU ranges dropped (PTE zaps)
+  std::int64_t sim_time_ns = 0;
+};
+
+class DeviceMemory {
+ public:
+  DeviceMemory(const Profile& profile, FaultPlan& plan);
+  ~DeviceMemory();
+  DeviceMemory(const DeviceMemory&) = delete;
+  DeviceMemory& operator=(const DeviceMemory&) = delete;
+
+  std::mutex& mutex() { return mu_; }
+  MemStats stats();
+  // Bytes of VRAM in use on `tile` (DEVICE_QUERY's `used`).
+  std::uint64_t vram_used(std::uint16_t tile);
+
+  // --- everything below: caller holds mutex() ---
+  struct Chunk {
+    SvmSpace* owner;
+    std::uint64_t addr;  // CPU/GPU address of the first page
+    std::uint64_t size;
+    std::uint16_t tile;
+    std::uint64_t vram_offset;
+  };
+  using ChunkRef = std::list<Chunk>::iterator;
+  // Allocates VRAM for a chunk, evicting least-recently-used chunks of any
+  // SvmSpace (other than `keep` ranges of the requester) when full.
+  Result<ChunkRef> alloc_chunk_locked(SvmSpace* owner, std::uint64_t addr, std::uint64_t size,
+                                      std::uint16_t tile);
+  void free_chunk_locked(ChunkRef c);
+  void touch_locked(ChunkRef c);  // most recently used
+  std::byte* vram_bytes_locked(std::uint16_t tile, std::uint64_t offset);
+  MemStats& stats_locked() { return stats_; }
+  CopyEngine& copy_engine_locked() { return copy_; }
+  SimClock& clock() { return clock_; }
+  const Profile& profile() const { return profile_; }
+  void forget_owner_locked(SvmSpace* owner);
+
+ private:
+  struct Tile {
+    std::optional<BuddyAllocator> alloc;
+    std::byte* data = nullptr;  // data mode: VRAM contents (lazily mapped)
+    std::uint64_t size = 0;
+  };
+  Status ensure_tile_locked(std::uint16_t tile);
+
+  const Profile& profile_;
+  FaultPlan& plan_;
+  std::mutex mu_;
+  std::vector<Tile> tiles_;
+  std::list<Chunk> lru_;  // front = least recently used
+  SimClock clock_;
+  CopyEngine copy_;
+  MemStats stats_;
+};
+
+// One GPU or CPU access. In data mode WRITE copies `size` bytes from data,
+// READ copies them to data, ATOMIC adds `value` to the 8-byte word at addr
+// and returns the old word in `value`. In tag mode each page's content is a
+// 64-bit tag: WRITE sets every touched page's tag to `value`, READ returns
+// the tag of the page at addr in `value`, ATOMIC adds `value` to that tag.
+struct MemAccess {
+  std::uint64_t addr = 0;
+  std::uint32_t size = 0;
+  AccessKind kind = AccessKind::kRead;
+  std::uint64_t value = 0;
+  std::byte* data = nullptr;
+};
+
+// The VMA facts a GPU fault needs (copied out under the VM lock).
+struct FaultVma {
+  VaRange range;
+  MemAttrs attrs;
+  bool readonly = false;
+};
+
+class SvmSpace {
+ public:
+  SvmSpace(DeviceMemory& mem, const Profile& profile);
+  ~SvmSpace();
+  SvmSpace(const SvmSpace&) = delete;
+  SvmSpace& operator=(const SvmSpace&) = delete;
+
+  // The simulated process's anonymous mappings.
+  Status cpu_map(std::uint64_t addr, std::uint64_t size);
+  // Unmaps [addr, addr+size): GPU ranges over it are invalidated in every VM
+  // and its VRAM freed. Holes are fine. Returns the unmapped extents.
+  Result<std::vector<VaRange>> cpu_unmap(std::uint64_t addr, std::uint64_t size);
+  // A CPU access: pages in VRAM move back to system memory first (HMM).
+  Status cpu_access(MemAccess& a);
+
+  // A GPU access by vm on tile through a mirror VMA: uses the GPU mapping
+  // if one covers addr, else faults (chunk choice, placement, migration).
+  Status gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint16_t tile, MemAccess& a);
+
+  // Drops vm's GPU ranges overlapping r (PTE zap); pages stay where they are.
+  // Returns the tiles whose PTEs were zapped.
+  std::uint32_t invalidate(std::uint32_t vm_id, VaRange r);
+  // madvise split at `at`: a GPU range straddling it is dropped and its
+  // pages evicted to system memory (spec §4).
+  void split_at(std::uint32_t vm_id, std::uint64_t at);
+  // A VM went away: drop all its GPU ranges.
+  void forget_vm(std::uint32_t vm_id);
+
+  // Inspection (tests): where the page at addr lives; nullopt outside mappings.
+  struct PageInfo {
+    bool in_vram;
+    std::uint16_t tile;
+  };
+  std::optional<PageInfo> page_info(std::uint64_t addr);
+  // GPU ranges of a VM, in address order.
+  std::vector<VaRange> gpu_ranges(std::uint32_t vm_id);
+
+  // --- caller holds the memory mutex ---
+  void evict_chunk_locked(DeviceMemory::ChunkRef c);  // VRAM -> system
+
+ private:
+  struct PageState {  // 16 bytes per page
+    std::uint64_t tag = 0;
+    std::uint32_t vram_page = 0;  // page index within the tile's VRAM
+    std::uint8_t in_vram = 0;
+    std::uint8_t tile = 0;
+    std::uint16_t chunk_pages_log2 = 0;
+  };
+  static_assert(sizeof(PageState) == 16);
+  struct Mapping {
+    std::uint64_t end;
+    std::vector<PageState> pages;
+    std::byte* data = nullptr;  // data mode: the process's bytes
+  };
+  struct GpuRange {
+    std::uint64_t end;
+    std::uint8_t pte_tiles;
+  };
+
+  Mapping* mapping_of_locked(std::uint64_t addr, std::uint64_t* map_start);
+  PageState* page_locked(std::uint64_t addr);
+  std::byte* page_bytes_locked(std::uint64_t addr, const PageState& ps);
+  Status migrate_to_vram_locked(VaRange chunk, std::uint16_t tile);
+  void migrate_chunk_to_sys_locked(std::uint64_t chunk_addr);
+  void invalidate_all_vms_locked(VaRange r);
+  Status do_access_locked(MemAccess& a);
+
+  DeviceMemory& mem_;
+  const Profile& profile_;
+  std::map<std::uint64_t, Mapping> maps_;                           // by start
+  std::map<std::uint64_t, DeviceMemory::ChunkRef> chunks_;          // VRAM chunks by addr
+  std::map<std::uint32_t, std::map<std::uint64_t, GpuRange>> gpu_;  // vm -> ranges by start
+};
+
+}  // namespace drm_sim
