@@ -84,7 +84,8 @@ Result<DeviceMemory::ChunkRef> DeviceMemory::alloc_chunk_locked(SvmSpace* owner,
 void DeviceMemory::free_chunk_locked(ChunkRef c) {
   Tile& t = tiles_[c->tile];
   [[maybe_unused]] const Status s = t.alloc->free(VramOffset{c->vram_offset});
-  if (t.data != nullptr) madvise(t.data + c->vram_offset, c->size, MADV_DONTNEED);
+  // Data mode keeps freed VRAM's host pages (bounded by the VRAM size): the
+  // next migration into them then costs a memcpy, not host page faults.
   lru_.erase(c);
 }
 
@@ -274,15 +275,19 @@ Status SvmSpace::migrate_to_vram_locked(VaRange chunk, std::uint16_t tile) {
   auto ref = mem_.alloc_chunk_locked(this, chunk.lo(), chunk.size().v, tile);
   if (!ref) return ref.status();
   const std::uint64_t first_vram_page = (*ref)->vram_offset / kPage;
-  const bool data = profile_.backing == BackingMode::kData;
-  std::uint64_t i = 0;
-  for (std::uint64_t a = chunk.lo(); a < chunk.hi(); a += kPage, ++i) {
-    PageState* ps = page_locked(a);
-    std::byte* src = data ? page_bytes_locked(a, *ps) : nullptr;
-    ps->in_vram = 1;
-    ps->tile = static_cast<std::uint8_t>(tile);
-    ps->vram_page = static_cast<std::uint32_t>(first_vram_page + i);
-    if (data) std::memcpy(page_bytes_locked(a, *ps), src, kPage);
+  std::uint64_t map_start = 0;
+  Mapping* m = mapping_of_locked(chunk.lo(), &map_start);  // a chunk lies in one mapping
+  PageState* ps = &m->pages[(chunk.lo() - map_start) / kPage];
+  const std::uint64_t n = chunk.size().v / kPage;
+  if (profile_.backing == BackingMode::kData) {
+    // Every page is in system memory now: one contiguous copy.
+    std::memcpy(mem_.vram_bytes_locked(tile, (*ref)->vram_offset),
+                m->data + (chunk.lo() - map_start), chunk.size().v);
+  }
+  for (std::uint64_t i = 0; i < n; ++i) {
+    ps[i].in_vram = 1;
+    ps[i].tile = static_cast<std::uint8_t>(tile);
+    ps[i].vram_page = static_cast<std::uint32_t>(first_vram_page + i);
   }
   chunks_.emplace(chunk.lo(), *ref);
   invalidate_all_vms_locked(chunk);  // their PTEs pointed at the system pages
@@ -300,13 +305,15 @@ void SvmSpace::migrate_chunk_to_sys_locked(std::uint64_t chunk_addr) {
   if (it == chunks_.end()) return;
   const DeviceMemory::ChunkRef ref = it->second;
   const std::uint64_t size = ref->size;
-  const bool data = profile_.backing == BackingMode::kData;
-  for (std::uint64_t a = chunk_addr; a < chunk_addr + size; a += kPage) {
-    PageState* ps = page_locked(a);
-    if (ps == nullptr) continue;  // the CPU mapping is going away
-    std::byte* src = data ? page_bytes_locked(a, *ps) : nullptr;
-    ps->in_vram = 0;
-    if (data) std::memcpy(page_bytes_locked(a, *ps), src, kPage);
+  std::uint64_t map_start = 0;
+  if (Mapping* m = mapping_of_locked(chunk_addr, &map_start); m != nullptr) {
+    // The chunk's pages are one contiguous VRAM block: one copy back.
+    if (profile_.backing == BackingMode::kData) {
+      std::memcpy(m->data + (chunk_addr - map_start),
+                  mem_.vram_bytes_locked(ref->tile, ref->vram_offset), size);
+    }
+    PageState* ps = &m->pages[(chunk_addr - map_start) / kPage];
+    for (std::uint64_t i = 0; i < size / kPage; ++i) ps[i].in_vram = 0;
   }
   chunks_.erase(it);
   invalidate_all_vms_locked(VaRange::from_bounds(chunk_addr, chunk_addr + size));
