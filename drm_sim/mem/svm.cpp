@@ -383,20 +383,37 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
   // The fault path.
   ++st.gpu_faults;
   mem_.clock().advance(SimTime::from_us(profile_.timing.fault_latency_us));
+  auto populated = populate_locked(vm_id, vma, tile, a.addr, where);
+  if (!populated) return populated.status();
+  return do_access_locked(a);
+}
+
+Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& vma,
+                                          std::uint16_t tile, std::uint64_t addr,
+                                          const Placement& where) {
+  std::uint64_t map_start = 0;
+  Mapping* m = mapping_of_locked(addr, &map_start);
+  if (m == nullptr) return Status::err(EFAULT);  // GPU segmentation fault
+  const PageState& ps = m->pages[(addr - map_start) / kPage];
+  const bool placed = where.vram ? (ps.in_vram != 0 && ps.tile == where.tile) : ps.in_vram == 0;
+  auto& ranges = gpu_[vm_id];
+  auto r = ranges.upper_bound(addr);
+  const auto covering =
+      r != ranges.begin() && std::prev(r)->second.end > addr ? std::prev(r) : ranges.end();
   if (covering != ranges.end() && placed) {
-    // Populated by another tile, already in the right place: map it here too.
+    // Populated (by another tile) and in the right place: map it here too.
     covering->second.pte_tiles =
         static_cast<std::uint8_t>(covering->second.pte_tiles | (1u << tile));
-    return do_access_locked(a);
+    return VaRange::from_bounds(covering->first, covering->second.end);
   }
   VaRange chunk;
   if (covering != ranges.end()) {
     chunk = VaRange::from_bounds(covering->first, covering->second.end);  // re-place it
     ranges.erase(covering);
   } else {
-    // Populated ranges near the fault bound the chunk.
+    // Populated ranges near the address bound the chunk.
     std::vector<VaRange> near;
-    const std::uint64_t lo = a.addr & ~(kPage2M - 1);
+    const std::uint64_t lo = addr & ~(kPage2M - 1);
     auto n = ranges.upper_bound(lo);
     if (n != ranges.begin()) --n;
     for (; n != ranges.end() && n->first < lo + kPage2M; ++n) {
@@ -405,7 +422,7 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
     const std::uint64_t min_chunk =
         where.vram && profile_.features.needs_64k_vram ? kPage64K : kPage4K;
     auto c =
-        choose_chunk(a.addr, vma.range, VaRange::from_bounds(map_start, m->end), near, min_chunk);
+        choose_chunk(addr, vma.range, VaRange::from_bounds(map_start, m->end), near, min_chunk);
     if (!c) return c.status();
     chunk = *c;
   }
@@ -424,7 +441,18 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
     }
   }
   gpu_[vm_id][chunk.lo()] = GpuRange{chunk.hi(), static_cast<std::uint8_t>(1u << tile)};
-  return do_access_locked(a);
+  return chunk;
+}
+
+Status SvmSpace::prefetch(std::uint32_t vm_id, const FaultVma& vma, VaRange range,
+                          std::uint16_t tile, const Placement& where) {
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  for (std::uint64_t addr = range.lo(); addr < range.hi();) {
+    auto done = populate_locked(vm_id, vma, tile, addr, where);
+    if (!done) return done.status();
+    addr = done->hi();
+  }
+  return Status::ok();
 }
 
 std::uint32_t SvmSpace::invalidate(std::uint32_t vm_id, VaRange r) {

@@ -146,6 +146,12 @@ class SvmSpace {
   // if one covers addr, else faults (chunk choice, placement, migration).
   Status gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint16_t tile, MemAccess& a);
 
+  // VM_BIND PREFETCH over a mirror VMA: populates every chunk of `range`
+  // (inside vma) at `where` for `tile`, as faults would, without accessing.
+  // EFAULT where the CPU mapping is missing.
+  Status prefetch(std::uint32_t vm_id, const FaultVma& vma, VaRange range, std::uint16_t tile,
+                  const Placement& where);
+
   // Drops vm's GPU ranges overlapping r (PTE zap); pages stay where they are.
   // Returns the tiles whose PTEs were zapped.
   std::uint32_t invalidate(std::uint32_t vm_id, VaRange r);
@@ -190,6 +196,10 @@ class SvmSpace {
   PageState* page_locked(std::uint64_t addr);
   std::byte* page_bytes_locked(std::uint64_t addr, const PageState& ps);
   Status migrate_to_vram_locked(VaRange chunk, std::uint16_t tile);
+  // Makes the chunk around addr resident at `where` and mapped for `tile`;
+  // returns the populated range.
+  Result<VaRange> populate_locked(std::uint32_t vm_id, const FaultVma& vma, std::uint16_t tile,
+                                  std::uint64_t addr, const Placement& where);
   void migrate_chunk_to_sys_locked(std::uint64_t chunk_addr);
   void invalidate_all_vms_locked(VaRange r);
   Status do_access_locked(MemAccess& a);

@@ -271,10 +271,41 @@ Status Vm::apply_bind_op(const BindOp& op, Journal& j) {
       DRM_SIM_TRY(apply_ops(ops, &j));
       break;
     case BindOpKind::kPrefetch:
-      return Status::err(EOPNOTSUPP);  // arrives with the migration engine
+      return prefetch(op);
   }
   if (log::enabled(log::kBind)) {
     for (const auto& o : ops) DRM_SIM_LOG(kBind, "vm {}: {}", id_, to_string(o));
+  }
+  return Status::ok();
+}
+
+Status Vm::prefetch(const BindOp& op) {
+  // Populate the mirror VMAs of the range where the region says; the VMAs
+  // themselves do not change. BO and userptr residency is not modelled yet.
+  const Profile& p = dev_->profile();
+  std::vector<Vma> vmas;
+  tree_.visit(op.map.range, [&](const Vma& v) {
+    vmas.push_back(v);
+    return true;
+  });
+  for (const Vma& v : vmas) {
+    if (v.kind == VmaKind::kNull) continue;
+    if (DRM_SIM_IOCTL_DBG(v.kind != VmaKind::kMirror)) return Status::err(EOPNOTSUPP);
+    Placement where;
+    if (op.prefetch_region == 0xffffffffu) {  // DRM_XE_CONSULT_MEM_ADVISE_PREF_LOC
+      auto d = decide_placement(v.attrs, AccessKind::kRead, p, 0);
+      if (!d) return d.status();
+      where = *d;
+      if (where.device_fd > 0) where = Placement{true, 0, 0, 0};  // 7.0: this device's VRAM
+    } else if (op.prefetch_region != 0) {
+      const MemRegionDesc* r = p.region_by_instance(static_cast<std::uint16_t>(op.prefetch_region));
+      where.vram = true;
+      where.tile = r->tile;
+    }
+    const std::uint64_t lo = std::max(v.start, op.map.range.lo());
+    const std::uint64_t hi = std::min(v.end, op.map.range.hi());
+    const FaultVma fv{v.range(), v.attrs, (v.flags & vma_flag::kReadonly) != 0};
+    DRM_SIM_TRY(svm_->prefetch(id_, fv, VaRange::from_bounds(lo, hi), where.tile, where));
   }
   return Status::ok();
 }

@@ -10,7 +10,8 @@
 // read-uninterruptible. Lock order: VM lock -> Device::bo_mutex. Errors (positive errno in Status):
 // EINTR (signal at a wait), ENOENT (VM closed), EINVAL (range outside the VA space, placement
 // rules), ENOMEM (allocation failure), EBUSY (binding a purgeable BO), ENOSPC (query buffer too
-// small), EOPNOTSUPP (PREFETCH until the migration engine).
+// small), EFAULT (PREFETCH of a mirror range without CPU pages), EOPNOTSUPP
+// (PREFETCH over BO or userptr VMAs: their residency is not modelled yet).
 #pragma once
 
 #include <atomic>
@@ -116,6 +117,7 @@ class Vm {
  private:
   struct Journal;
   Status apply_bind_op(const BindOp& op, Journal& j);
+  Status prefetch(const BindOp& op);
   Status apply_ops(const GpuvmOps& ops, Journal* j);
   void insert_vma(const Vma& v, Journal* j);
   void erase_vma(const Vma& v, Journal* j);

@@ -246,6 +246,61 @@ TEST(SvmTest, ACpuTouchOfAVramPageMigratesItBack) {
   EXPECT_TRUE(s.gpu_ranges().empty());
 }
 
+int prefetch(Svm& s, std::uint64_t addr, std::uint64_t size, std::uint32_t region) {
+  drm_xe_vm_bind b{};
+  b.vm_id = s.vm();
+  b.num_binds = 1;
+  b.bind.addr = addr;
+  b.bind.range = size;
+  b.bind.op = DRM_XE_VM_BIND_OP_PREFETCH;
+  b.bind.prefetch_mem_region_instance = region;
+  return drm_sim_ioctl(s.fd(), DRM_IOCTL_XE_VM_BIND, &b);
+}
+
+TEST(SvmPrefetchTest, PrefetchToVramPopulatesEveryChunkWithoutAFault) {
+  // given a CPU-mapped mirror range
+  Svm s("b580");
+  ASSERT_EQ(s.cpu_mmap(kBase, 4 * kMiB, DRM_SIM_CPU_MMAP_MAP), 0);
+  ASSERT_EQ(s.bind_mirror(kBase, 4 * kMiB), 0);
+  // when it is prefetched to VRAM region 1
+  ASSERT_EQ(prefetch(s, kBase, 4 * kMiB, 1), 0);
+  // then both 2 MiB chunks are in VRAM and mapped, and a GPU access is a hit
+  EXPECT_TRUE(s.in_vram(kBase));
+  EXPECT_TRUE(s.in_vram(kBase + 4 * kMiB - kPage));
+  EXPECT_EQ(s.gpu_ranges().size(), 2u);
+  std::uint64_t v = 0;
+  ASSERT_EQ(s.gpu(kBase + kMiB, DRM_SIM_ACCESS_READ, v), 0);
+  EXPECT_EQ(s.mem_stats().gpu_faults, 0u);
+}
+
+TEST(SvmPrefetchTest, PrefetchWithConsultFollowsThePreferredLocation) {
+  // given a range in VRAM whose preferred location becomes system memory
+  Svm s("b580");
+  ASSERT_EQ(s.cpu_mmap(kBase, 2 * kMiB, DRM_SIM_CPU_MMAP_MAP), 0);
+  ASSERT_EQ(s.bind_mirror(kBase, 2 * kMiB), 0);
+  ASSERT_EQ(prefetch(s, kBase, 2 * kMiB, 1), 0);
+  ASSERT_TRUE(s.in_vram(kBase));
+  ASSERT_EQ(s.madvise(kBase, 2 * kMiB, DRM_XE_MEM_RANGE_ATTR_PREFERRED_LOC,
+                      static_cast<std::uint32_t>(DRM_XE_PREFERRED_LOC_DEFAULT_SYSTEM)),
+            0);
+  // when prefetched with CONSULT_MEM_ADVISE_PREF_LOC
+  ASSERT_EQ(
+      prefetch(s, kBase, 2 * kMiB, static_cast<std::uint32_t>(DRM_XE_CONSULT_MEM_ADVISE_PREF_LOC)),
+      0);
+  // then the pages are back in system memory
+  EXPECT_FALSE(s.in_vram(kBase));
+  EXPECT_EQ(s.mem_stats().vram_used[0], 0u);
+}
+
+TEST(SvmPrefetchTest, PrefetchToRegionZeroPullsPagesToSystemMemory) {
+  Svm s("b580");
+  ASSERT_EQ(s.cpu_mmap(kBase, 2 * kMiB, DRM_SIM_CPU_MMAP_MAP), 0);
+  ASSERT_EQ(s.bind_mirror(kBase, 2 * kMiB), 0);
+  ASSERT_EQ(prefetch(s, kBase, 2 * kMiB, 1), 0);
+  ASSERT_EQ(prefetch(s, kBase, 2 * kMiB, 0), 0);
+  EXPECT_FALSE(s.in_vram(kBase));
+}
+
 TEST(SvmTest, IntegratedPartsKeepEverythingInSystemMemory) {
   Svm s("integrated");
   ASSERT_EQ(s.cpu_mmap(kBase, 2 * kMiB, DRM_SIM_CPU_MMAP_MAP), 0);

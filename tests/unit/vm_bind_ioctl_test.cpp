@@ -263,8 +263,8 @@ TEST_F(VmBindArgsTest, NullBindVectorFailsWithEFAULT) {
   EXPECT_EQ(bind_raw(&b), -EFAULT);
 }
 
-TEST_F(VmBindArgsTest, PrefetchIsNotSupportedYet) {
-  // given a mirror range on a fault-mode VM
+TEST_F(VmBindArgsTest, PrefetchOfAMirrorRangeWithoutCpuPagesIsAFault) {
+  // given a mirror range on a fault-mode VM with no CPU mapping behind it
   const std::uint32_t fvm = make_vm(fd(), kFaultVm);
   ASSERT_EQ(bind(fd(), fvm, map_mirror(kMiB, kMiB)), 0);
   // when
@@ -273,8 +273,8 @@ TEST_F(VmBindArgsTest, PrefetchIsNotSupportedYet) {
       bind(fd(), fvm,
            prefetch(kMiB, kMiB, static_cast<std::uint32_t>(DRM_XE_CONSULT_MEM_ADVISE_PREF_LOC)));
   // then
-  EXPECT_EQ(to_system, -EOPNOTSUPP);
-  EXPECT_EQ(to_preferred, -EOPNOTSUPP);
+  EXPECT_EQ(to_system, -EFAULT);
+  EXPECT_EQ(to_preferred, -EFAULT);
 }
 
 // ---------------------------------------------------------------------------
@@ -429,10 +429,18 @@ TEST_F(VmBindCheckOpTest, OpExtensionsPadAndReservedWordsAreNotRead) {
     // given an op with one of the unread words set
     drm_xe_vm_bind_op o = map_null(kMiB + static_cast<std::uint64_t>(field) * kMiB, 64 * kKiB);
     switch (field) {
-      case 0: o.extensions = 1; break;
-      case 1: o.pad = 1; break;
-      case 2: o.pad2 = 1; break;
-      default: o.reserved[field - 3] = 1; break;
+      case 0:
+        o.extensions = 1;
+        break;
+      case 1:
+        o.pad = 1;
+        break;
+      case 2:
+        o.pad2 = 1;
+        break;
+      default:
+        o.reserved[field - 3] = 1;
+        break;
     }
     // when / then it binds
     EXPECT_EQ(bind_vm(o), 0) << "field " << field;
