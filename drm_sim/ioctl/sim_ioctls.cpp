@@ -67,8 +67,17 @@ Status sim_cpu_mmap(DrmFile& f, void* arg) {
   switch (m->op) {
     case DRM_SIM_CPU_MMAP_MAP:
       return f.svm().cpu_map(m->addr, m->size);
-    case DRM_SIM_CPU_MMAP_UNMAP:
-      return f.svm().cpu_unmap(m->addr, m->size).status();
+    case DRM_SIM_CPU_MMAP_UNMAP: {
+      auto gone = f.svm().cpu_unmap(m->addr, m->size);
+      if (!gone) return gone.status();
+      // The garbage collector: MADVISE_AUTORESET in every VM of the file.
+      for (const std::uint32_t id : f.vm_ids()) {
+        if (auto vm = f.vm(id)) {
+          for (const VaRange& r : *gone) vm->cpu_unmapped(r);
+        }
+      }
+      return Status::ok();
+    }
     default:
       DRM_SIM_IOCTL_DBG(true);
       return Status::err(EINVAL);

@@ -550,6 +550,51 @@ Status Vm::gpu_access(std::span<MemAccess> accesses, std::uint16_t tile, std::sp
   return Status::ok();
 }
 
+void Vm::cpu_unmapped(VaRange r) {
+  std::unique_lock<std::shared_mutex> g(lock_.native());
+  if (closed_) return;
+  const auto autoreset = [](const Vma& v) {
+    return v.kind == VmaKind::kMirror && (v.flags & vma_flag::kAutoreset) != 0;
+  };
+  // 1. Cut the autoreset mirror VMAs at r's ends (each REMAP is followed by
+  //    the MAP of its piece inside r; other VMAs are left alone).
+  const GpuvmOps all = plan_madvise(tree_, r);
+  GpuvmOps cuts;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto* rm = std::get_if<RemapOp>(&all[i]);
+    if (rm != nullptr && autoreset(rm->old) && i + 1 < all.size()) {
+      cuts.push_back(all[i]);
+      cuts.push_back(all[i + 1]);
+      ++i;
+    }
+  }
+  if (!cuts.empty() && !apply_ops(cuts, nullptr).is_ok()) return;  // retried at the next unmap
+  // 2. The parts inside r return to their post-bind attributes.
+  std::vector<Vma> reset;
+  tree_.visit_mut(r, [&](Vma& v) {
+    if (autoreset(v) && r.contains(v.range())) {
+      v.attrs = v.bind_attrs();
+      reset.push_back(v);
+    }
+    return true;
+  });
+  // 3. Default-attribute mirror neighbours merge: rebind each reset piece as
+  //    a mirror MAP, which widens over them.
+  for (const Vma& piece : reset) {
+    const auto cur = tree_.at(piece.start);
+    if (!cur || cur->end != piece.end) continue;  // merged into an earlier piece already
+    MapRequest req;
+    req.range = piece.range();
+    req.kind = VmaKind::kMirror;
+    req.flags = piece.flags;
+    req.pat = piece.default_pat;
+    const MapRequest wide = widen_mirror(req);
+    if (wide.range == req.range) continue;
+    if (!apply_ops(plan_map(tree_, wide), nullptr).is_ok()) return;
+  }
+  debug_check_invariants();
+}
+
 GpuvmOps Vm::plan(const BindOp& op) {
   std::shared_lock<std::shared_mutex> g(lock_.native());
   switch (op.op) {

@@ -100,6 +100,12 @@ class Vm {
   // userptr VMAs (their residency arrives later), EINVAL: tile out of range.
   Status gpu_access(std::span<MemAccess> accesses, std::uint16_t tile, std::span<int> results);
 
+  // The garbage collector after a CPU munmap of r (spec §7): mirror VMAs
+  // bound with MADVISE_AUTORESET are cut at r's ends, the parts inside r
+  // return to their post-bind attributes, and default-attribute mirror
+  // neighbours merge (as xe rebinds them). Takes the VM lock uninterruptibly.
+  void cpu_unmapped(VaRange r);
+
   // VM_DESTROY / file close: marks the VM closed and removes every VMA.
   void close();
   bool closed() const;

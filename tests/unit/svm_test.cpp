@@ -301,6 +301,52 @@ TEST(SvmPrefetchTest, PrefetchToRegionZeroPullsPagesToSystemMemory) {
   EXPECT_FALSE(s.in_vram(kBase));
 }
 
+// The VMA layout as "[lo,hi) pat=N" lines, in MiB from kBase.
+std::string layout(Svm& s) {
+  std::string out;
+  for (const Vma& v : file_from_fd(s.fd())->vm(s.vm())->vmas()) {
+    out += "[" + std::to_string((v.start - kBase) / kMiB) + "," +
+           std::to_string((v.end - kBase) / kMiB) + ") pat=" + std::to_string(v.attrs.pat) + "\n";
+  }
+  return out;
+}
+
+TEST(SvmAutoresetTest, UnmappedPartReturnsToPostBindAttributes) {
+  // given an autoreset mirror VMA [0,8M) advised to PAT 1
+  Svm s("b580");
+  ASSERT_EQ(s.cpu_mmap(kBase, 8 * kMiB, DRM_SIM_CPU_MMAP_MAP), 0);
+  ASSERT_EQ(s.bind_mirror(kBase, 8 * kMiB, DRM_XE_VM_BIND_FLAG_MADVISE_AUTORESET), 0);
+  ASSERT_EQ(s.madvise(kBase, 8 * kMiB, DRM_XE_MEM_RANGE_ATTR_PAT, 1), 0);
+  // when the CPU unmaps [2M,4M)
+  ASSERT_EQ(s.cpu_mmap(kBase + 2 * kMiB, 2 * kMiB, DRM_SIM_CPU_MMAP_UNMAP), 0);
+  // then that part is cut out with its post-bind attributes; the advised
+  // neighbours keep theirs and do not merge with it
+  EXPECT_EQ(layout(s), "[0,2) pat=1\n[2,4) pat=0\n[4,8) pat=1\n");
+}
+
+TEST(SvmAutoresetTest, ResetPieceMergesWithDefaultAttributeMirrorNeighbours) {
+  // given autoreset mirror A [0,4M) advised to PAT 1, then mirror B [4M,8M)
+  Svm s("b580");
+  ASSERT_EQ(s.cpu_mmap(kBase, 8 * kMiB, DRM_SIM_CPU_MMAP_MAP), 0);
+  ASSERT_EQ(s.bind_mirror(kBase, 4 * kMiB, DRM_XE_VM_BIND_FLAG_MADVISE_AUTORESET), 0);
+  ASSERT_EQ(s.madvise(kBase, 4 * kMiB, DRM_XE_MEM_RANGE_ATTR_PAT, 1), 0);
+  ASSERT_EQ(s.bind_mirror(kBase + 4 * kMiB, 4 * kMiB), 0);
+  ASSERT_EQ(layout(s), "[0,4) pat=1\n[4,8) pat=0\n");
+  // when the CPU unmaps all of A
+  ASSERT_EQ(s.cpu_mmap(kBase, 4 * kMiB, DRM_SIM_CPU_MMAP_UNMAP), 0);
+  // then A is back to default attributes and merged with B
+  EXPECT_EQ(layout(s), "[0,8) pat=0\n");
+}
+
+TEST(SvmAutoresetTest, MirrorVmasWithoutAutoresetKeepTheirAttributes) {
+  Svm s("b580");
+  ASSERT_EQ(s.cpu_mmap(kBase, 8 * kMiB, DRM_SIM_CPU_MMAP_MAP), 0);
+  ASSERT_EQ(s.bind_mirror(kBase, 8 * kMiB), 0);
+  ASSERT_EQ(s.madvise(kBase, 8 * kMiB, DRM_XE_MEM_RANGE_ATTR_PAT, 1), 0);
+  ASSERT_EQ(s.cpu_mmap(kBase + 2 * kMiB, 2 * kMiB, DRM_SIM_CPU_MMAP_UNMAP), 0);
+  EXPECT_EQ(layout(s), "[0,8) pat=1\n");
+}
+
 TEST(SvmTest, IntegratedPartsKeepEverythingInSystemMemory) {
   Svm s("integrated");
   ASSERT_EQ(s.cpu_mmap(kBase, 2 * kMiB, DRM_SIM_CPU_MMAP_MAP), 0);
