@@ -179,7 +179,7 @@ class SvmSpace {
     std::uint32_t vram_page = 0;  // page index within the tile's VRAM
     std::uint8_t in_vram = 0;
     std::uint8_t tile = 0;
-    std::uint16_t chunk_pages_log2 = 0;
+    std::uint16_t reserved = 0;
   };
   static_assert(sizeof(PageState) == 16);
   struct Mapping {
