@@ -379,19 +379,19 @@ void apply_slots(int req, std::vector<unsigned char>& arg, const std::vector<Fix
       *fences_valid = fkind == kBufExact || fkind == kBufLong;
       const std::uint64_t fence_base = place(g_arena[2], std::size_t{num_syncs} * 8, ff);
       trace_slot("fences", ff, std::size_t{num_syncs} * 8, fence_base);
-      const auto* arena1 = reinterpret_cast<const unsigned char*>(g_arena[1].base);
+      // Addresses are compared as integers: sp may be any kUnmappedAddrs value.
+      const auto lo = reinterpret_cast<std::uint64_t>(g_arena[1].base);
+      const auto hi = reinterpret_cast<std::uint64_t>(g_arena[1].end) - sizeof(drm_xe_sync);
       const std::uint32_t patch =
           std::min<std::uint32_t>(num_syncs, Arena::kCap / sizeof(drm_xe_sync));
       for (std::uint32_t i = 0; i < patch; ++i) {
-        const std::uint64_t at = sp + std::uint64_t{i} * sizeof(drm_xe_sync);
-        const auto* s = reinterpret_cast<unsigned char*>(at);
-        if (sp == 0 || s < arena1 || s + sizeof(drm_xe_sync) > g_arena[1].end) continue;
+        const std::uint64_t at = sp + std::uint64_t{i} * sizeof(drm_xe_sync);  // may wrap
+        if (sp == 0 || at < lo || at > hi) continue;
         // Past the 1024 syncs the kernel accepts, fences could leave the
         // guard region: NULL (the harness never hands out a wild pointer).
         const std::uint64_t addr =
             fence_base == 0 || i >= kMaxFences ? 0 : fence_base + std::uint64_t{i} * 8;
-        std::memcpy(reinterpret_cast<unsigned char*>(at) + offsetof(drm_xe_sync, addr), &addr,
-                    sizeof addr);
+        std::memcpy(reinterpret_cast<void*>(at + offsetof(drm_xe_sync, addr)), &addr, sizeof addr);
       }
       break;
     }
