@@ -1,0 +1,216 @@
+// tests/model/ref_model.h — a reference model of one xe GPU VM, written from
+// the spec (xe-vm-semantics.md §3–§6 and §8, gpuvm-cases.md) and nothing else.
+//
+// It is the other half of the differential test (differential.h): the same
+// operations go to the simulator and to this model, and the two must agree on
+// every return code, every VMA and every query. The model is deliberately
+// naive so that it can be trusted by reading it:
+//
+//   pages_   page number -> VMA id        (Boost.ICL interval_map; each VMA is
+//                                          one contiguous run of its id)
+//   vmas_    VMA id -> Vma record          (bounds, kind, BO, offset, flags,
+//                                          default PAT, attributes)
+//   bos_     model BO id -> Bo             (size, placement, caching, BO-wide
+//                                          atomic); handles_ handle -> BO id
+//
+// Every operation rewrites ids rather than editing records in place: a cut
+// VMA is erased and its surviving pieces are inserted under fresh ids. A piece
+// [x, y) of a BO or userptr VMA [a, e) at offset o has offset o + (x - a);
+// mirror and NULL pieces keep the offset (a GPU-to-CPU delta, or nothing).
+//
+// Errors: operations return 0 or a negative errno as the uapi does. The model
+// covers the errors that depend on state (unknown handles, ranges against BO
+// sizes, PAT coherency against the BO's caching, EBUSY for purgeable BOs, the
+// ATOMIC placement check after the split) plus the few argument checks the
+// generator exercises; it is not an argument validator.
+// Locking: none; one model per test thread.
+#pragma once
+
+#include <boost/icl/interval_map.hpp>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace drm_sim_model {
+
+inline constexpr std::uint64_t kPage = 4096;
+
+enum class VmaKind : std::uint8_t { kBo, kUserptr, kNull, kMirror };
+const char* to_string(VmaKind k);
+
+// The madvise-able attributes (spec §3), as user space set them.
+struct Attrs {
+  std::int32_t devmem_fd = 0;          // DEFAULT_DEVICE 0, DEFAULT_SYSTEM -1
+  std::uint16_t region_instance = 0;   // 7.0, only with devmem_fd > 0
+  std::uint16_t migration_policy = 0;  // ALL_PAGES 0, ONLY_SYSTEM_PAGES 1
+  std::uint32_t atomic = 0;            // UNDEFINED 0, DEVICE 1, GLOBAL 2, CPU 3
+  std::uint16_t pat = 0;               // PAT index
+  std::uint32_t purgeable = 0;         // 7.1: WILLNEED 0, DONTNEED 1
+  bool operator==(const Attrs&) const = default;
+};
+
+// Bind flags a VMA keeps from its bind (uapi bit values).
+std::uint32_t kept_bind_flags(std::uint32_t bind_flags);
+
+struct Vma {
+  std::uint64_t start = 0;
+  std::uint64_t end = 0;  // exclusive
+  VmaKind kind = VmaKind::kNull;
+  std::uint32_t bo = 0;      // model BO id (kBo only)
+  std::uint64_t offset = 0;  // BO offset, userptr address, mirror offset
+  std::uint32_t flags = 0;   // kept_bind_flags() of the bind
+  std::uint16_t default_pat = 0;
+  Attrs attrs;
+  bool operator==(const Vma&) const = default;
+
+  // xe's "default memory attributes" test (mirror widening).
+  bool has_default_attrs() const {
+    return attrs.devmem_fd == 0 && attrs.migration_policy == 0 && attrs.atomic == 0 &&
+           attrs.pat == default_pat;
+  }
+};
+// "[0x1000,0x3000) bo#2@0x0 flags=0x0 dpat=1 loc=0 ri=0 pol=0 atomic=0 pat=1 purge=0"
+std::string to_string(const Vma& v);
+std::string to_string(const std::vector<Vma>& vs);  // one line per VMA
+
+struct Bo {
+  std::uint32_t id = 0;
+  std::uint64_t size = 0;
+  std::uint32_t placement = 0;
+  std::uint16_t cpu_caching = 0;
+  std::uint32_t atomic = 0;  // BO-wide atomic attribute (madvise ATOMIC on BO VMAs)
+  bool operator==(const Bo&) const = default;
+};
+
+// A BO as the counters of §8 see it.
+struct BoState {
+  Bo bo;
+  std::uint32_t handle_refs = 0;    // 0 or 1: one file
+  std::uint32_t vma_refs = 0;       // VMAs mapping it
+  std::uint32_t dontneed_refs = 0;  // of those, DONTNEED
+  bool purgeable() const { return vma_refs > 0 && dontneed_refs == vma_refs; }
+};
+
+// What the model needs to know about the device (from its profile).
+struct DeviceDesc {
+  std::string profile;
+  std::uint64_t va_end = 1ull << 48;
+  std::vector<std::uint8_t> pat_coh;  // PAT index -> coherency (0 reserved, 1 none, 2 1-way)
+  bool uapi_7_1 = false;
+  bool device_atomics_on_smem = false;
+  std::uint32_t sys_mask = 1;   // placement bits of system memory
+  std::uint32_t vram_mask = 2;  // placement bits of VRAM
+
+  // The built-in or file profile `name` (through drm_sim's profile loader:
+  // profile data only, no VM logic). Throws std::runtime_error when unknown.
+  static DeviceDesc from_profile(const std::string& name);
+};
+
+inline constexpr std::uint8_t kCohReserved = 0;
+inline constexpr std::uint8_t kCohNone = 1;
+
+// One drm_xe_vm_bind_op, in its uapi terms.
+struct BindArgs {
+  std::uint32_t op = 0;  // DRM_XE_VM_BIND_OP_*
+  std::uint32_t obj = 0;
+  std::uint16_t pat = 0;
+  std::uint64_t obj_offset = 0;  // or userptr
+  std::uint64_t range = 0;
+  std::uint64_t addr = 0;
+  std::uint32_t flags = 0;  // DRM_XE_VM_BIND_FLAG_*
+  bool operator==(const BindArgs&) const = default;
+};
+
+// One drm_xe_madvise, in its uapi terms.
+struct MadviseArgs {
+  std::uint64_t start = 0;
+  std::uint64_t range = 0;
+  std::uint32_t type = 0;              // DRM_XE_MEM_RANGE_ATTR_* / DRM_XE_VMA_ATTR_PURGEABLE_STATE
+  std::int32_t devmem_fd = 0;          // PREFERRED_LOC
+  std::uint16_t migration_policy = 0;  // PREFERRED_LOC
+  std::uint32_t val = 0;               // ATOMIC, PAT, PURGEABLE_STATE
+  bool with_retained = false;          // PURGEABLE_STATE: pass a retained_ptr
+  bool operator==(const MadviseArgs&) const = default;
+};
+
+class RefModel {
+ public:
+  explicit RefModel(DeviceDesc dev);
+
+  const DeviceDesc& device() const { return dev_; }
+
+  // GEM_CREATE (vm_id 0): *handle gets the lowest free handle.
+  int gem_create(std::uint64_t size, std::uint32_t placement, std::uint16_t cpu_caching,
+                 std::uint32_t* handle);
+  // GEM_CLOSE: -EINVAL for an unknown handle. The BO lives on while VMAs map it.
+  int gem_close(std::uint32_t handle);
+  // GEM_MMAP_OFFSET: -ENOENT unknown handle, -EBUSY purgeable BO (7.1).
+  int gem_mmap_offset(std::uint32_t handle) const;
+
+  // VM_BIND, all-or-nothing over the array (spec §6).
+  int bind(std::span<const BindArgs> ops);
+
+  // MADVISE (spec §3). *retained (may be null) gets what the kernel writes to
+  // *retained_ptr for PURGEABLE_STATE with with_retained.
+  int madvise(const MadviseArgs& a, std::uint32_t* retained = nullptr);
+  // The errno of the checks madvise runs before taking the VM lock (steps
+  // 1–3), 0 when they pass.
+  int madvise_precheck(const MadviseArgs& a) const;
+  // What an interrupted madvise leaves behind: the split of step 7 (when the
+  // call got that far), no attribute applied.
+  void madvise_split_only(const MadviseArgs& a);
+  // Whether madvise, once past the split, waits again (BO locks, SVM notifier
+  // lock): only then can a signal interrupt it after the split.
+  bool madvise_waits_after_split(const MadviseArgs& a) const;
+
+  // The attribute query: every VMA overlapping [start, start+range), full bounds.
+  std::vector<Vma> query(std::uint64_t start, std::uint64_t range) const;
+
+  // Inspection.
+  std::vector<Vma> vmas() const;  // address order
+  std::size_t vma_count() const { return vmas_.size(); }
+  std::optional<std::uint32_t> bo_of_handle(std::uint32_t handle) const;
+  const std::map<std::uint32_t, std::uint32_t>& handles() const { return handles_; }
+  const Bo* bo(std::uint32_t id) const;
+  // Every BO still alive (a handle or a VMA names it), with its counters.
+  std::vector<BoState> live_bos() const;
+  std::uint32_t last_bo_id() const { return next_bo_id_ - 1; }
+
+  // The state and query texts of state_text.h (what describe_sim() and
+  // query_sim() print for the simulator).
+  std::string state_text() const;
+  std::string query_text(std::uint64_t start, std::uint64_t range, int slack) const;
+
+ private:
+  using PageMap = boost::icl::interval_map<std::uint64_t, std::uint32_t>;
+
+  // VMA table primitives.
+  std::uint32_t insert(const Vma& v);
+  void erase(std::uint32_t id);
+  std::uint32_t id_at(std::uint64_t addr) const;  // 0: no VMA covers addr
+  std::vector<std::uint32_t> overlapping(std::uint64_t start, std::uint64_t end) const;
+  // Removes [start, end) from every VMA; the parts outside survive as pieces.
+  void carve(std::uint64_t start, std::uint64_t end);
+  // Cuts the non-BO VMA that strictly contains addr into two (madvise split).
+  void split_at(std::uint64_t addr);
+  BoState state_of(std::uint32_t bo_id) const;
+
+  int bind_one(const BindArgs& op);
+  int check_bind_args(const BindArgs& op) const;
+  int check_bind_bo(const BindArgs& op) const;
+  bool atomic_allowed(const Bo& bo, std::uint32_t val) const;
+  bool apply_attr(Vma& v, const MadviseArgs& a);
+
+  DeviceDesc dev_;
+  PageMap pages_;
+  std::map<std::uint32_t, Vma> vmas_;
+  std::uint32_t next_vma_id_ = 1;
+  std::map<std::uint32_t, Bo> bos_;
+  std::map<std::uint32_t, std::uint32_t> handles_;  // handle -> BO id
+  std::uint32_t next_bo_id_ = 1;
+};
+
+}  // namespace drm_sim_model

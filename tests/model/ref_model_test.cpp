@@ -1,0 +1,381 @@
+// tests/model/ref_model_test.cpp — the reference model against the golden
+// tables of gpuvm-cases.md and the rules of xe-vm-semantics.md, so that a
+// differential mismatch can be trusted to point at the simulator.
+//
+// Layouts are drawn in pages from page 16 (so that no case touches VA 0);
+// BOs print as a, b, ... in creation order, "@n" is the BO offset in pages.
+#include "ref_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "drm_sim/drm_sim.h"
+#include "op_gen.h"
+
+namespace drm_sim_model {
+namespace {
+
+constexpr std::uint64_t kBase = 16;  // first page of every layout
+constexpr std::uint16_t kPat = 1;    // coherent (b580)
+constexpr std::uint64_t pg(std::uint64_t n) {
+  return (kBase + n) * kPage;
+}
+
+// "[0,2) a@3 | [2,3) mirror" in pages relative to kBase.
+std::string pages(const std::vector<Vma>& vs) {
+  std::string s;
+  for (const Vma& v : vs) {
+    if (!s.empty()) s += " | ";
+    s += "[" + std::to_string(v.start / kPage - kBase) + "," +
+         std::to_string(v.end / kPage - kBase) + ") ";
+    if (v.kind == VmaKind::kBo) {
+      s += std::string(1, static_cast<char>('a' + v.bo - 1)) + "@" +
+           std::to_string(v.offset / kPage);
+    } else {
+      s += to_string(v.kind);
+    }
+  }
+  return s;
+}
+
+class RefModelTest : public ::testing::Test {
+ protected:
+  RefModelTest() : m_(DeviceDesc::from_profile("b580")) {}
+
+  std::uint32_t make_bo(std::uint64_t n_pages, std::uint32_t placement = 1,
+                        std::uint16_t caching = DRM_XE_GEM_CPU_CACHING_WB) {
+    std::uint32_t h = 0;
+    EXPECT_EQ(m_.gem_create(n_pages * kPage, placement, caching, &h), 0);
+    return h;
+  }
+  static BindArgs map_bo(std::uint32_t h, std::uint64_t s, std::uint64_t e, std::uint64_t off) {
+    BindArgs b;
+    b.op = DRM_XE_VM_BIND_OP_MAP;
+    b.obj = h;
+    b.addr = pg(s);
+    b.range = pg(e) - pg(s);
+    b.obj_offset = off * kPage;
+    b.pat = kPat;
+    return b;
+  }
+  static BindArgs map_flag(std::uint64_t s, std::uint64_t e, std::uint32_t flags) {
+    BindArgs b;
+    b.op = DRM_XE_VM_BIND_OP_MAP;
+    b.addr = pg(s);
+    b.range = pg(e) - pg(s);
+    b.flags = flags;
+    b.pat = kPat;
+    return b;
+  }
+  static BindArgs mirror(std::uint64_t s, std::uint64_t e) {
+    return map_flag(s, e, DRM_XE_VM_BIND_FLAG_CPU_ADDR_MIRROR);
+  }
+  static BindArgs unmap(std::uint64_t s, std::uint64_t e) {
+    BindArgs b;
+    b.op = DRM_XE_VM_BIND_OP_UNMAP;
+    b.addr = pg(s);
+    b.range = pg(e) - pg(s);
+    return b;
+  }
+  int bind(const BindArgs& b) { return m_.bind(std::vector<BindArgs>{b}); }
+  static MadviseArgs advise(std::uint64_t s, std::uint64_t e, std::uint32_t type,
+                            std::uint32_t val) {
+    MadviseArgs a;
+    a.start = pg(s);
+    a.range = pg(e) - pg(s);
+    a.type = type;
+    a.val = val;
+    return a;
+  }
+  static MadviseArgs to_system(std::uint64_t s, std::uint64_t e) {
+    MadviseArgs a = advise(s, e, DRM_XE_MEM_RANGE_ATTR_PREFERRED_LOC, 0);
+    a.devmem_fd = DRM_XE_PREFERRED_LOC_DEFAULT_SYSTEM;
+    return a;
+  }
+
+  RefModel m_;
+};
+
+// ---------------------------------------------------------------------------
+// VM_BIND MAP (gpuvm-cases.md, sm_map rows 1–15). n = 2, m = 4 pages.
+
+struct Piece {
+  std::uint64_t start, end;
+  char bo;  // 'a' or 'b'
+  std::uint64_t off;
+};
+struct MapRow {
+  const char* name;
+  std::vector<Piece> existing;
+  Piece request;
+  const char* result;
+};
+
+class GoldenMapTest : public RefModelTest, public ::testing::WithParamInterface<MapRow> {};
+
+TEST_P(GoldenMapTest, ResultMatchesTheTable) {
+  // given BOs a and b and the existing layout
+  const std::uint32_t a = make_bo(8);
+  const std::uint32_t b = make_bo(8);
+  const auto handle = [&](char c) { return c == 'a' ? a : b; };
+  for (const Piece& p : GetParam().existing) {
+    ASSERT_EQ(bind(map_bo(handle(p.bo), p.start, p.end, p.off)), 0);
+  }
+  // when
+  const Piece& r = GetParam().request;
+  ASSERT_EQ(bind(map_bo(handle(r.bo), r.start, r.end, r.off)), 0);
+  // then
+  EXPECT_EQ(pages(m_.vmas()), GetParam().result);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    SmMap, GoldenMapTest,
+    ::testing::Values(
+        MapRow{"Row1", {{0, 1, 'a', 2}}, {0, 1, 'a', 2}, "[0,1) a@2"},
+        MapRow{"Row2", {{0, 1, 'a', 2}}, {0, 1, 'a', 4}, "[0,1) a@4"},
+        MapRow{"Row3", {{0, 1, 'a', 2}}, {0, 1, 'b', 2}, "[0,1) b@2"},
+        MapRow{"Row4", {{0, 1, 'a', 2}}, {0, 2, 'a', 2}, "[0,2) a@2"},
+        MapRow{"Row5", {{0, 2, 'a', 2}}, {0, 1, 'b', 2}, "[0,1) b@2 | [1,2) a@3"},
+        MapRow{"Row6", {{0, 2, 'a', 2}}, {0, 1, 'a', 2}, "[0,1) a@2 | [1,2) a@3"},
+        MapRow{"Row7", {{0, 2, 'a', 2}}, {1, 2, 'b', 4}, "[0,1) a@2 | [1,2) b@4"},
+        MapRow{"Row8", {{0, 2, 'a', 2}}, {1, 2, 'a', 3}, "[0,1) a@2 | [1,2) a@3"},
+        MapRow{"Row9", {{0, 2, 'a', 2}}, {1, 3, 'b', 4}, "[0,1) a@2 | [1,3) b@4"},
+        MapRow{"Row10", {{0, 2, 'a', 2}}, {1, 3, 'a', 3}, "[0,1) a@2 | [1,3) a@3"},
+        MapRow{"Row11", {{0, 3, 'a', 2}}, {1, 2, 'b', 4}, "[0,1) a@2 | [1,2) b@4 | [2,3) a@4"},
+        MapRow{"Row12", {{0, 3, 'a', 2}}, {1, 2, 'a', 3}, "[0,1) a@2 | [1,2) a@3 | [2,3) a@4"},
+        MapRow{"Row13", {{1, 2, 'a', 3}}, {0, 2, 'a', 2}, "[0,2) a@2"},
+        MapRow{"Row14", {{1, 2, 'a', 3}}, {0, 3, 'a', 2}, "[0,3) a@2"},
+        // the surviving piece's offset is n + (request end - old start) = n + 1
+        MapRow{"Row15", {{1, 3, 'a', 2}}, {0, 2, 'b', 4}, "[0,2) b@4 | [2,3) a@3"}),
+    [](const ::testing::TestParamInfo<MapRow>& row) { return std::string(row.param.name); });
+
+// ---------------------------------------------------------------------------
+// VM_BIND UNMAP (sm_unmap)
+
+TEST_F(RefModelTest, UnmapRemovesInnerVmasAndCutsEdgeVmas) {
+  // old:  0    a    2   hole   3    b    6
+  //       [---------)          [---------)
+  // req:       [--------------------)
+  const std::uint32_t a = make_bo(8);
+  const std::uint32_t b = make_bo(8);
+  ASSERT_EQ(bind(map_bo(a, 0, 2, 2)), 0);
+  ASSERT_EQ(bind(map_bo(b, 3, 6, 0)), 0);
+  ASSERT_EQ(bind(unmap(1, 5)), 0);
+  EXPECT_EQ(pages(m_.vmas()), "[0,1) a@2 | [5,6) b@2");
+}
+
+TEST_F(RefModelTest, UnmapInsideOneVmaKeepsPrevAndNext) {
+  const std::uint32_t a = make_bo(8);
+  ASSERT_EQ(bind(map_bo(a, 0, 4, 1)), 0);
+  ASSERT_EQ(bind(unmap(1, 3)), 0);
+  EXPECT_EQ(pages(m_.vmas()), "[0,1) a@1 | [3,4) a@4");
+}
+
+TEST_F(RefModelTest, UnmapOfAHoleIsNoError) {
+  EXPECT_EQ(bind(unmap(0, 4)), 0);
+  EXPECT_EQ(m_.vma_count(), 0u);
+}
+
+// ---------------------------------------------------------------------------
+// MADVISE (rows M1–M7). Mirror layouts with several VMAs are made by a
+// madvise that changes nothing (PAT = the bind's PAT): it splits, never merges.
+
+struct MadviseRow {
+  const char* name;
+  std::vector<std::uint64_t> cuts;  // mirror [0, last) split at the inner cuts
+  std::uint64_t s, t;               // request
+  const char* result;
+};
+
+class GoldenMadviseTest : public RefModelTest, public ::testing::WithParamInterface<MadviseRow> {};
+
+TEST_P(GoldenMadviseTest, SplitMatchesTheTable) {
+  // given a mirror layout with VMAs ending at each cut
+  const MadviseRow& row = GetParam();
+  ASSERT_EQ(bind(mirror(0, row.cuts.back())), 0);
+  for (std::size_t i = 0; i + 1 < row.cuts.size(); ++i) {
+    ASSERT_EQ(m_.madvise(advise(row.cuts[i], row.cuts.back(), DRM_XE_MEM_RANGE_ATTR_PAT, kPat)), 0);
+  }
+  // when
+  ASSERT_EQ(m_.madvise(to_system(row.s, row.t)), 0);
+  // then: the pieces, and the attribute exactly inside [s, t)
+  EXPECT_EQ(pages(m_.vmas()), row.result);
+  for (const Vma& v : m_.vmas()) {
+    const bool inside = v.start >= pg(row.s) && v.end <= pg(row.t);
+    EXPECT_EQ(v.attrs.devmem_fd, inside ? -1 : 0) << to_string(v);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    MadviseMode, GoldenMadviseTest,
+    ::testing::Values(
+        MadviseRow{"M1", {4}, 1, 3, "[0,1) mirror | [1,3) mirror | [3,4) mirror"},
+        MadviseRow{"M2",
+                   {2, 3, 5},
+                   1,
+                   4,
+                   "[0,1) mirror | [1,2) mirror | [2,3) mirror | [3,4) mirror | [4,5) mirror"},
+        MadviseRow{"M3", {2, 4}, 0, 3, "[0,2) mirror | [2,3) mirror | [3,4) mirror"},
+        MadviseRow{"M4", {2, 4}, 1, 4, "[0,1) mirror | [1,2) mirror | [2,4) mirror"},
+        MadviseRow{"M5Whole", {2, 4}, 0, 4, "[0,2) mirror | [2,4) mirror"},
+        MadviseRow{"M5Tail", {2, 4}, 2, 4, "[0,2) mirror | [2,4) mirror"}),
+    [](const ::testing::TestParamInfo<MadviseRow>& row) { return std::string(row.param.name); });
+
+TEST_F(RefModelTest, M6MadviseOfAHoleChangesNothing) {
+  EXPECT_EQ(m_.madvise(to_system(0, 4)), 0);
+  EXPECT_EQ(m_.vma_count(), 0u);
+}
+
+TEST_F(RefModelTest, M7BoVmasAreNeverCutButAdvisedWhole) {
+  // given a BO VMA [0,4)
+  const std::uint32_t a = make_bo(4);
+  ASSERT_EQ(bind(map_bo(a, 0, 4, 0)), 0);
+  // when
+  ASSERT_EQ(m_.madvise(advise(1, 2, DRM_XE_MEM_RANGE_ATTR_PAT, 2)), 0);
+  // then
+  const auto vs = m_.vmas();
+  EXPECT_EQ(pages(vs), "[0,4) a@0");
+  EXPECT_EQ(vs.at(0).attrs.pat, 2);
+}
+
+TEST_F(RefModelTest, PreferredLocIsIgnoredOnBoUserptrAndNullVmas) {
+  const std::uint32_t a = make_bo(4);
+  ASSERT_EQ(bind(map_bo(a, 0, 4, 0)), 0);
+  ASSERT_EQ(bind(map_flag(4, 8, DRM_XE_VM_BIND_FLAG_NULL)), 0);
+  ASSERT_EQ(m_.madvise(to_system(0, 6)), 0);
+  for (const Vma& v : m_.vmas()) EXPECT_EQ(v.attrs.devmem_fd, 0) << to_string(v);
+  // the NULL VMA was still cut at the range end
+  EXPECT_EQ(pages(m_.vmas()), "[0,4) a@0 | [4,6) null | [6,8) null");
+}
+
+TEST_F(RefModelTest, AtomicOnABoIsBoWideAndCheckedAfterTheSplit) {
+  // given a system-memory BO next to a mirror VMA
+  const std::uint32_t a = make_bo(4);
+  ASSERT_EQ(bind(map_bo(a, 0, 4, 0)), 0);
+  ASSERT_EQ(bind(mirror(4, 8)), 0);
+  // when: DEVICE atomics need VRAM
+  EXPECT_EQ(m_.madvise(advise(2, 6, DRM_XE_MEM_RANGE_ATTR_ATOMIC, DRM_XE_ATOMIC_DEVICE)), -EINVAL);
+  // then: the mirror VMA was split, nothing was applied
+  EXPECT_EQ(pages(m_.vmas()), "[0,4) a@0 | [4,6) mirror | [6,8) mirror");
+  for (const Vma& v : m_.vmas()) EXPECT_EQ(v.attrs.atomic, 0u);
+  // and CPU atomics are allowed: set on the VMA and on the BO
+  EXPECT_EQ(m_.madvise(advise(2, 6, DRM_XE_MEM_RANGE_ATTR_ATOMIC, DRM_XE_ATOMIC_CPU)), 0);
+  EXPECT_EQ(m_.vmas().at(0).attrs.atomic, DRM_XE_ATOMIC_CPU);
+  EXPECT_EQ(m_.bo(1)->atomic, DRM_XE_ATOMIC_CPU);
+}
+
+TEST_F(RefModelTest, AtomicIsIgnoredOnUserptrWithoutDeviceAtomicsOnSystemMemory) {
+  BindArgs u = map_flag(0, 4, 0);
+  u.op = DRM_XE_VM_BIND_OP_MAP_USERPTR;
+  u.obj_offset = 0x7f0000000000;
+  ASSERT_EQ(bind(u), 0);
+  ASSERT_EQ(m_.madvise(advise(0, 4, DRM_XE_MEM_RANGE_ATTR_ATOMIC, DRM_XE_ATOMIC_DEVICE)), 0);
+  EXPECT_EQ(m_.vmas().at(0).attrs.atomic, 0u);
+}
+
+// ---------------------------------------------------------------------------
+// Mirror widening, arrays, query, purgeable state
+
+TEST_F(RefModelTest, MirrorBindMergesWithAdjacentDefaultMirrors) {
+  ASSERT_EQ(bind(mirror(0, 2)), 0);
+  ASSERT_EQ(bind(mirror(4, 6)), 0);
+  ASSERT_EQ(bind(mirror(2, 4)), 0);
+  EXPECT_EQ(pages(m_.vmas()), "[0,6) mirror");
+}
+
+TEST_F(RefModelTest, MirrorBindDoesNotMergeWithAdvisedMirrors) {
+  ASSERT_EQ(bind(mirror(0, 2)), 0);
+  ASSERT_EQ(m_.madvise(to_system(0, 2)), 0);
+  ASSERT_EQ(bind(mirror(2, 4)), 0);
+  EXPECT_EQ(pages(m_.vmas()), "[0,2) mirror | [2,4) mirror");
+}
+
+TEST_F(RefModelTest, MirrorBindWidensOverAStraddlingDefaultMirror) {
+  // xe's find_prev: the VMA covering the page below the request start
+  ASSERT_EQ(bind(mirror(0, 4)), 0);
+  ASSERT_EQ(bind(mirror(2, 6)), 0);
+  EXPECT_EQ(pages(m_.vmas()), "[0,6) mirror");
+}
+
+TEST_F(RefModelTest, FailingArrayLeavesTheVmAsBefore) {
+  const std::uint32_t a = make_bo(4);
+  ASSERT_EQ(bind(map_bo(a, 0, 4, 0)), 0);
+  const std::string before = m_.state_text();
+  // a good unmap, then a map past the BO
+  const std::vector<BindArgs> ops{unmap(1, 2), map_bo(a, 8, 14, 0)};
+  EXPECT_EQ(m_.bind(ops), -EINVAL);
+  EXPECT_EQ(m_.state_text(), before);
+  // and an unknown handle
+  const std::vector<BindArgs> ops2{unmap(1, 2), map_bo(7, 8, 9, 0)};
+  EXPECT_EQ(m_.bind(ops2), -ENOENT);
+  EXPECT_EQ(m_.state_text(), before);
+}
+
+TEST_F(RefModelTest, QueryReturnsOverlappingVmasWithFullBounds) {
+  ASSERT_EQ(bind(map_flag(0, 4, DRM_XE_VM_BIND_FLAG_NULL)), 0);
+  ASSERT_EQ(bind(map_flag(6, 10, DRM_XE_VM_BIND_FLAG_NULL)), 0);
+  const auto q = m_.query(pg(3), pg(7) - pg(3));
+  EXPECT_EQ(pages(q), "[0,4) null | [6,10) null");
+  EXPECT_EQ(m_.query(pg(4), pg(6) - pg(4)).size(), 0u);
+}
+
+TEST(RefModelPurgeableTest, BindingAPurgeableBoFailsWithEbusy) {
+  RefModel m(DeviceDesc::from_profile("b580-uapi71"));
+  std::uint32_t h = 0;
+  ASSERT_EQ(m.gem_create(4 * kPage, 1, DRM_XE_GEM_CPU_CACHING_WB, &h), 0);
+  BindArgs b;
+  b.op = DRM_XE_VM_BIND_OP_MAP;
+  b.obj = h;
+  b.addr = 0x100000;
+  b.range = 4 * kPage;
+  b.pat = kPat;
+  ASSERT_EQ(m.bind(std::vector<BindArgs>{b}), 0);
+  MadviseArgs a;
+  a.start = 0x101000;  // part of the VMA: the whole VMA becomes DONTNEED
+  a.range = kPage;
+  a.type = DRM_XE_VMA_ATTR_PURGEABLE_STATE;
+  a.val = DRM_XE_VMA_PURGEABLE_STATE_DONTNEED;
+  a.with_retained = true;
+  std::uint32_t retained = 0;
+  ASSERT_EQ(m.madvise(a, &retained), 0);
+  EXPECT_EQ(retained, 1u);
+  EXPECT_TRUE(m.live_bos().at(0).purgeable());
+  b.addr = 0x200000;
+  EXPECT_EQ(m.bind(std::vector<BindArgs>{b}), -EBUSY);
+  EXPECT_EQ(m.gem_mmap_offset(h), -EBUSY);
+  // a partial unbind keeps DONTNEED on the remaining piece
+  BindArgs u;
+  u.op = DRM_XE_VM_BIND_OP_UNMAP;
+  u.addr = 0x100000;
+  u.range = kPage;
+  ASSERT_EQ(m.bind(std::vector<BindArgs>{u}), 0);
+  EXPECT_EQ(m.vmas().at(0).attrs.purgeable, 1u);
+  EXPECT_TRUE(m.live_bos().at(0).purgeable());
+}
+
+TEST(RefModelPurgeableTest, PurgeableStateIsAnUnknownTypeBefore71) {
+  RefModel m(DeviceDesc::from_profile("b580"));
+  MadviseArgs a;
+  a.start = 0;
+  a.range = kPage;
+  a.type = DRM_XE_VMA_ATTR_PURGEABLE_STATE;
+  EXPECT_EQ(m.madvise(a), -EINVAL);
+}
+
+TEST(OpGenTest, SameSeedSameSequence) {
+  RefModel m(DeviceDesc::from_profile("b580"));
+  OpGen g1(42);
+  OpGen g2(42);
+  for (int i = 0; i < 200; ++i) {
+    const Op a = g1.next(m);
+    const Op b = g2.next(m);
+    ASSERT_EQ(to_string(a), to_string(b));
+    ASSERT_TRUE(a == b);
+  }
+}
+
+}  // namespace
+}  // namespace drm_sim_model
