@@ -312,6 +312,16 @@ std::optional<Mismatch> Differential::compare_state(const Op& op, const RefModel
   return mm;
 }
 
+drm_sim_vm_stats Differential::vm_stats() {
+  drm_sim_vm_stats st{};
+  st.vm_id = vm_;
+  ++stats_.ioctls;
+  if (drm_sim_ioctl(fd_, DRM_IOCTL_SIM_VM_STATS, &st) != 0) {
+    throw std::runtime_error("SIM_VM_STATS failed");
+  }
+  return st;
+}
+
 std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, StepRecord* rec) {
   const Injection& in = op.inject;
   const bool signal = in.kind == Injection::Kind::kSignal;
@@ -320,9 +330,37 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
   Outcome exp = model_apply(after, op);
   if (signal) ++stats_.signals_armed;
   if (alloc) ++stats_.allocs_armed;
+  // madvise counters are compared on calls without injected faults.
+  const bool count = op.kind == OpKind::kMadvise && !signal && !alloc;
+  const drm_sim_vm_stats st_before = count ? vm_stats() : drm_sim_vm_stats{};
   if (signal || alloc) arm(in);
   Outcome got = sim_apply(op);
   if (armed_) disarm();
+  if (count && got.rc == exp.rc) {
+    const drm_sim_vm_stats st = vm_stats();
+    const auto& mb = model_.madvise_counters();
+    const auto& ma = after.madvise_counters();
+    const std::uint64_t d_sim[3] = {st.madvise_splits - st_before.madvise_splits,
+                                    st.vmas_advised - st_before.vmas_advised,
+                                    st.vmas_skipped - st_before.vmas_skipped};
+    const std::uint64_t d_model[3] = {ma.splits - mb.splits, ma.advised - mb.advised,
+                                      ma.skipped - mb.skipped};
+    if (d_sim[0] != d_model[0] || d_sim[1] != d_model[1] || d_sim[2] != d_model[2]) {
+      Mismatch mm;
+      mm.step = index;
+      mm.category = "stats:madvise";
+      char buf[256];
+      std::snprintf(buf, sizeof buf,
+                    "  VM_STATS deltas (splits, advised, skipped): model (%" PRIu64 ", %" PRIu64
+                    ", %" PRIu64 "), simulator (%" PRIu64 ", %" PRIu64 ", %" PRIu64 ")\n",
+                    d_model[0], d_model[1], d_model[2], d_sim[0], d_sim[1], d_sim[2]);
+      mm.detail = buf;
+      mm.expected.rc = exp.rc;
+      mm.expected.state = after.state_text();
+      mm.expected.full_query = after.query_text(0, after.device().va_end, 0);
+      return mm;
+    }
+  }
   ++stats_.ops;
   rec->rc = got.rc;
   bool restart = false;

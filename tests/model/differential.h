@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "drm_sim/drm_sim.h"
 #include "op_gen.h"
 #include "ref_model.h"
 
@@ -105,6 +106,7 @@ class Differential {
 
  private:
   Outcome sim_apply(const Op& op);
+  drm_sim_vm_stats vm_stats();
   void arm(const Injection& in);
   void disarm();
   std::optional<Mismatch> compare(const Op& op, const Outcome& exp, const Outcome& got,

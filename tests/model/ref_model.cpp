@@ -129,14 +129,14 @@ void RefModel::carve(std::uint64_t start, std::uint64_t end) {
   }
 }
 
-void RefModel::split_at(std::uint64_t addr) {
+std::uint32_t RefModel::split_at(std::uint64_t addr) {
   const std::uint32_t id = id_at(addr);
-  if (id == 0) return;
+  if (id == 0) return 0;
   const Vma old = vmas_.at(id);
-  if (old.kind == VmaKind::kBo || old.start == addr) return;  // BO VMAs are never cut
+  if (old.kind == VmaKind::kBo || old.start == addr) return 0;  // BO VMAs are never cut
   erase(id);
   insert(piece(old, old.start, addr));
-  insert(piece(old, addr, old.end));
+  return insert(piece(old, addr, old.end));
 }
 
 BoState RefModel::state_of(std::uint32_t bo_id) const {
@@ -463,8 +463,13 @@ bool RefModel::apply_attr(Vma& v, const MadviseArgs& a) {
 void RefModel::madvise_split_only(const MadviseArgs& a) {
   if (madvise_precheck(a) != 0) return;
   if (a.range > dev_.va_end || a.start > dev_.va_end - a.range) return;
-  split_at(a.start);  // 7. mirror, userptr and NULL VMAs are cut at the range ends
-  split_at(a.start + a.range);
+  // 7. mirror, userptr and NULL VMAs are cut at the range ends; a VMA cut at
+  // both ends is one REMAP (prev and next).
+  const std::uint32_t first = split_at(a.start);
+  const std::uint32_t at_end = id_at(a.start + a.range);
+  const bool same_vma = first != 0 && at_end == first;
+  const std::uint32_t second = split_at(a.start + a.range);
+  counters_.splits += (first != 0 ? 1 : 0) + (second != 0 && !same_vma ? 1 : 0);
 }
 
 bool RefModel::madvise_waits_after_split(const MadviseArgs& a) const {
@@ -507,7 +512,9 @@ int RefModel::madvise(const MadviseArgs& a, std::uint32_t* retained) {
     }
   }
   // 10. locks (the harness's business). 11. apply.
-  for (const std::uint32_t id : ids) apply_attr(vmas_.at(id), a);
+  for (const std::uint32_t id : ids) {
+    ++(apply_attr(vmas_.at(id), a) ? counters_.advised : counters_.skipped);
+  }
   return 0;
 }
 

@@ -179,6 +179,16 @@ class RefModel {
   std::vector<BoState> live_bos() const;
   std::uint32_t last_bo_id() const { return next_bo_id_ - 1; }
 
+  // madvise counters (DRM_IOCTL_SIM_VM_STATS): REMAPs planned by the split
+  // (one per VMA cut, at one end or both), collected VMAs whose attribute
+  // changed (advised) or did not (skipped: same value, or not applicable).
+  struct MadviseCounters {
+    std::uint64_t splits = 0;
+    std::uint64_t advised = 0;
+    std::uint64_t skipped = 0;
+  };
+  const MadviseCounters& madvise_counters() const { return counters_; }
+
   // The state and query texts of state_text.h (what describe_sim() and
   // query_sim() print for the simulator).
   std::string state_text() const;
@@ -195,7 +205,8 @@ class RefModel {
   // Removes [start, end) from every VMA; the parts outside survive as pieces.
   void carve(std::uint64_t start, std::uint64_t end);
   // Cuts the non-BO VMA that strictly contains addr into two (madvise split).
-  void split_at(std::uint64_t addr);
+  // Returns the id of the piece starting at addr, 0 when nothing was cut.
+  std::uint32_t split_at(std::uint64_t addr);
   BoState state_of(std::uint32_t bo_id) const;
 
   int bind_one(const BindArgs& op);
@@ -211,6 +222,7 @@ class RefModel {
   std::map<std::uint32_t, Bo> bos_;
   std::map<std::uint32_t, std::uint32_t> handles_;  // handle -> BO id
   std::uint32_t next_bo_id_ = 1;
+  MadviseCounters counters_;
 };
 
 }  // namespace drm_sim_model
