@@ -61,7 +61,56 @@ bool retained_matters(const Op& op) {
 
 }  // namespace
 
+namespace {
+
+const char* const kBucketNames[RunStats::kBuckets] = {"0",      "-EINVAL", "-ENOENT",      "-EBUSY",
+                                                      "-EINTR", "-ENOMEM", "fill -ENOSPC", "other"};
+
+int rc_bucket(int rc) {
+  switch (-rc) {
+    case 0:
+      return 0;
+    case EINVAL:
+      return 1;
+    case ENOENT:
+      return 2;
+    case EBUSY:
+      return 3;
+    case EINTR:
+      return 4;
+    case ENOMEM:
+      return 5;
+    default:
+      return 7;
+  }
+}
+
+}  // namespace
+
+std::string RunStats::coverage() const {
+  std::string s;
+  for (int k = 0; k < kKinds; ++k) {
+    std::string line;
+    for (int b = 0; b < kBuckets; ++b) {
+      if (rc_hist[k][b] == 0) continue;
+      line += std::string(line.empty() ? "" : ", ") + kBucketNames[b] + " x" +
+              std::to_string(rc_hist[k][b]);
+    }
+    if (!line.empty())
+      s += std::string("  ") + op_kind_name(static_cast<OpKind>(k)) + ": " + line + "\n";
+  }
+  s += "  madvise: REMAPs " + std::to_string(madvise_splits) + ", VMAs advised " +
+       std::to_string(vmas_advised) + ", skipped " + std::to_string(vmas_skipped) + "\n";
+  return s;
+}
+
 void RunStats::add(const RunStats& o) {
+  for (int k = 0; k < kKinds; ++k) {
+    for (int b = 0; b < kBuckets; ++b) rc_hist[k][b] += o.rc_hist[k][b];
+  }
+  madvise_splits += o.madvise_splits;
+  vmas_advised += o.vmas_advised;
+  vmas_skipped += o.vmas_skipped;
   ops += o.ops;
   ioctls += o.ioctls;
   signals_armed += o.signals_armed;
@@ -433,6 +482,13 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
   }
 
   if (auto mm = compare(op, exp, got, after, index, restart)) return mm;
+  const int bucket = op.kind == OpKind::kQuery && got.query.find("fill rc=-28") != std::string::npos
+                         ? 6
+                         : rc_bucket(got.rc);
+  ++stats_.rc_hist[static_cast<int>(op.kind)][bucket];
+  stats_.madvise_splits += after.madvise_counters().splits - model_.madvise_counters().splits;
+  stats_.vmas_advised += after.madvise_counters().advised - model_.madvise_counters().advised;
+  stats_.vmas_skipped += after.madvise_counters().skipped - model_.madvise_counters().skipped;
   model_ = std::move(after);
   if (op.kind == OpKind::kGemCreate && got.rc == 0) {
     auto file = drm_sim::file_from_fd(fd_);

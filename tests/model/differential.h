@@ -51,7 +51,17 @@ struct RunStats {
   std::uint64_t enomem = 0;           // calls that returned -ENOMEM under an armed failure
   std::uint64_t madvise_partial = 0;  // interrupted madvise calls that kept their split
   std::uint64_t restarts = 0;
+  // Coverage: final return codes per op kind (OpKind order) and bucket
+  // (rc_bucket_name), and the model's madvise counters.
+  static constexpr int kKinds = 6;
+  static constexpr int kBuckets = 8;
+  std::uint64_t rc_hist[kKinds][kBuckets] = {};
+  std::uint64_t madvise_splits = 0;
+  std::uint64_t vmas_advised = 0;
+  std::uint64_t vmas_skipped = 0;
   void add(const RunStats& o);
+  // One line per op kind: "madvise: 0 x1234, -EINVAL x56, ...".
+  std::string coverage() const;
 };
 
 // What the model expects of the call that mismatched (for the reproducer).

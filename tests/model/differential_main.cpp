@@ -245,6 +245,7 @@ int main(int argc, char** argv) {
               " -> ENOMEM %" PRIu64 ", restarts %" PRIu64 ", %.1f s\n",
               total.ops, total.ioctls, total.signals_armed, total.eintr, total.madvise_partial,
               total.allocs_armed, total.enomem, total.restarts, secs);
+  std::printf("coverage (final return codes):\n%s", total.coverage().c_str());
   std::printf("%zu passed, %zu failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }
