@@ -50,9 +50,23 @@ void Device::put_handle_ref_locked(std::uint32_t id) {
   maybe_free_locked(id);
 }
 
+void Device::pin_locked(std::uint32_t id) {
+  Bo* b = bo_locked(id);
+  assert(b != nullptr);
+  ++b->pins;
+}
+
+void Device::unpin_locked(std::uint32_t id) {
+  Bo* b = bo_locked(id);
+  assert(b != nullptr && b->pins > 0);
+  --b->pins;
+  maybe_free_locked(id);
+}
+
 void Device::maybe_free_locked(std::uint32_t id) {
   auto it = bos_.find(id);
-  if (it != bos_.end() && it->second.handle_refs == 0 && it->second.vma_refs == 0) {
+  if (it != bos_.end() && it->second.handle_refs == 0 && it->second.vma_refs == 0 &&
+      it->second.pins == 0) {
     bos_.erase(it);
   }
 }

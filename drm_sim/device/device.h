@@ -37,8 +37,9 @@ struct Bo {
   std::uint32_t handle_refs = 0;     // GEM handles naming it
   std::uint32_t vma_refs = 0;        // VMAs mapping it, in every VM
   std::uint32_t dontneed_refs = 0;   // of those, VMAs in DONTNEED state (7.1)
-  bool purged = false;               // 7.1: backing discarded
-  std::uint64_t mmap_offset = 0;     // fake offset for GEM_MMAP_OFFSET
+  std::uint32_t pins = 0;         // held by an in-flight bind array (a rollback may map it again)
+  bool purged = false;            // 7.1: backing discarded
+  std::uint64_t mmap_offset = 0;  // fake offset for GEM_MMAP_OFFSET
 
   // 7.1: purgeable when every VMA mapping it is DONTNEED.
   bool purgeable() const { return vma_refs > 0 && dontneed_refs == vma_refs; }
@@ -72,6 +73,9 @@ class Device {
   void get_vma_ref_locked(std::uint32_t id, bool dontneed);
   void put_vma_ref_locked(std::uint32_t id, bool dontneed);
   void put_handle_ref_locked(std::uint32_t id);
+  // Keeps a BO alive while a bind array that unmapped it may still roll back.
+  void pin_locked(std::uint32_t id);
+  void unpin_locked(std::uint32_t id);
   std::size_t bo_count_locked() const { return bos_.size(); }
 
  private:

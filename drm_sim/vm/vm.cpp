@@ -21,6 +21,7 @@ struct Vm::Journal {
     Vma vma;
   };
   std::vector<Entry> entries;
+  std::vector<std::uint32_t> pinned;  // BOs kept alive until the array commits or rolls back
 };
 
 namespace {
@@ -143,6 +144,10 @@ void Vm::erase_vma(const Vma& v, Journal* j) {
   if (v.kind == VmaKind::kMirror && svm_ != nullptr) svm_->invalidate(id_, v.range());
   if (v.has_bo()) {
     std::lock_guard<std::mutex> g(dev_->bo_mutex());
+    if (j != nullptr) {  // a rollback may map it again: the last VMA must not free it
+      dev_->pin_locked(v.bo);
+      j->pinned.push_back(v.bo);
+    }
     dev_->put_vma_ref_locked(v.bo, v.attrs.purgeable != 0);
   }
   if (j != nullptr) j->entries.push_back({false, v});
@@ -152,6 +157,10 @@ void Vm::replace_vma(const Vma& old, const Vma& v, Journal* j) {
   tree_.replace(v);
   if (old.has_bo() || v.has_bo()) {
     std::lock_guard<std::mutex> g(dev_->bo_mutex());
+    if (old.has_bo() && j != nullptr) {
+      dev_->pin_locked(old.bo);
+      j->pinned.push_back(old.bo);
+    }
     if (v.has_bo()) dev_->get_vma_ref_locked(v.bo, v.attrs.purgeable != 0);
     if (old.has_bo()) dev_->put_vma_ref_locked(old.bo, old.attrs.purgeable != 0);
   }
@@ -172,6 +181,14 @@ void Vm::rollback(Journal& j) {
     }
   }
   j.entries.clear();
+  release_pins(j);
+}
+
+void Vm::release_pins(Journal& j) {
+  if (j.pinned.empty()) return;
+  std::lock_guard<std::mutex> g(dev_->bo_mutex());
+  for (const std::uint32_t bo : j.pinned) dev_->unpin_locked(bo);
+  j.pinned.clear();
 }
 
 Status Vm::apply_ops(const GpuvmOps& ops, Journal* j) {
@@ -334,6 +351,7 @@ Status Vm::bind(std::span<const BindOp> ops) {
     }
   }
   counters_.binds += ops.size();
+  release_pins(j);
   if (dev_->event_sink() != nullptr) {
     for (const auto& e : j.entries) {
       dev_->emit(Event{e.inserted ? EventType::kOpMap : EventType::kOpUnmap, id_, e.vma.start,

@@ -129,6 +129,7 @@ class Vm {
   void erase_vma(const Vma& v, Journal* j);
   void replace_vma(const Vma& old, const Vma& v, Journal* j);
   void rollback(Journal& j);
+  void release_pins(Journal& j);
   MapRequest widen_mirror(const MapRequest& req) const;
   void debug_check_invariants();
 

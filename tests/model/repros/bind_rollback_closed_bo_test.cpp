@@ -66,7 +66,7 @@ int bind(int fd, std::uint32_t vm, drm_xe_vm_bind_op* ops, std::uint32_t n) {
   return drm_sim_ioctl(fd, DRM_IOCTL_XE_VM_BIND, &b);
 }
 
-TEST(DifferentialRepro, DISABLED_ArrayRollbackAfterFreeingAClosedBo) {
+TEST(DifferentialRepro, ArrayRollbackAfterFreeingAClosedBo) {
   // given (b580-uapi71): BO a mapped at 0x10000 with its handle closed, and
   // BO p mapped at 0x20000 and made purgeable
   const int fd = drm_sim_open("b580-uapi71");

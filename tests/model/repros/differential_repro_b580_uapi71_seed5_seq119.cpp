@@ -37,7 +37,7 @@ namespace {
   inject(fd, DRM_SIM_FAULT_CLEAR, 0, 0);
 }
 
-TEST(DifferentialRepro, DISABLED_DifferentialReproB580Uapi71Seed5Seq119) {
+TEST(DifferentialRepro, DifferentialReproB580Uapi71Seed5Seq119) {
   const int fd = drm_sim_open("b580-uapi71");
   ASSERT_GE(fd, 0);
   drm_xe_vm_create vc{};
