@@ -107,25 +107,40 @@ TEST_F(SvmIntegrationTest, AnUnalignedMadviseIsAnInvalidArgument) {
 }
 
 TEST(PrefetchIntegrationTest, PrefetchSurfacesAsTheUmdsOwnResult) {
-  // given a recorded path to the simulator
+  // given a recorded path to the simulator and an SVM allocation whose CPU
+  // pages exist in the simulated process (drm_sim's process memory is
+  // declared with DRM_IOCTL_SIM_CPU_MMAP)
   SimRig rig("b580");
   auto vm = Vm::create(rig.device());
   ASSERT_TRUE(vm.has_value());
+  drm_sim_cpu_mmap m{};
+  m.addr = 0x40000000;
+  m.size = 16 * kPage;
+  ASSERT_EQ(drm_sim_ioctl(rig.fd(), DRM_IOCTL_SIM_CPU_MMAP, &m), 0);
   auto svm = SvmAllocation::adopt(**vm, {0x40000000, 16 * kPage});
   ASSERT_TRUE(svm.has_value());
   for (PrefetchTarget t : {PrefetchTarget::region(1), PrefetchTarget::region(0),
                            PrefetchTarget::preferred_location()}) {
     // when
     const Result r = svm->prefetch(t);
-    // then: -EOPNOTSUPP (no migration engine yet) is kNotSupported, never a crash
-    const int rc = rig.calls().back().rc;
-    if (rc == -EOPNOTSUPP) {
-      EXPECT_EQ(r, Result::kNotSupported);
-    } else {
-      EXPECT_EQ(rc, 0);
-      EXPECT_EQ(r, Result::kSuccess);
-    }
+    // then the prefetch lands and the UMD reports success
+    EXPECT_EQ(rig.calls().back().rc, 0);
+    EXPECT_EQ(r, Result::kSuccess);
   }
+}
+
+TEST(PrefetchIntegrationTest, PrefetchWithoutCpuPagesSurfacesAsTheUmdsOwnResult) {
+  // given an SVM allocation with no simulated CPU pages behind it
+  SimRig rig("b580");
+  auto vm = Vm::create(rig.device());
+  ASSERT_TRUE(vm.has_value());
+  auto svm = SvmAllocation::adopt(**vm, {0x40000000, 16 * kPage});
+  ASSERT_TRUE(svm.has_value());
+  // when
+  const Result r = svm->prefetch(PrefetchTarget::region(1));
+  // then the kernel's -EFAULT is the UMD's own result, never a crash
+  EXPECT_EQ(rig.calls().back().rc, -EFAULT);
+  EXPECT_NE(r, Result::kSuccess);
 }
 
 TEST(BufferObjectIntegrationTest, AVramBoIsCreatedBoundAndClosed) {
