@@ -220,6 +220,13 @@ BindArgs OpGen::gen_bind_op(const RefModel& m, const std::vector<Vma>& vs) {
     const std::uint64_t bo_pages = id ? m.bo(*id)->size / kPage : 1 + below(cfg_.max_bo_pages);
     std::uint64_t pages = std::min(b.range / kPage, bo_pages);
     std::uint64_t off = below(bo_pages - pages + 1);
+    // 64 KiB VRAM pages: mostly aligned binds of VRAM BOs.
+    const std::uint64_t unit = id ? m.device().min_page_of(m.bo(*id)->placement) / kPage : 1;
+    if (unit > 1 && chance(85)) {
+      pages = std::max<std::uint64_t>(pages / unit, 1) * unit;
+      off = off / unit * unit;
+      b.addr = b.addr / (unit * kPage) * (unit * kPage);
+    }
     if (chance(5)) {  // past the BO: -EINVAL
       if (chance(50)) {
         pages = bo_pages + 1;
@@ -233,7 +240,7 @@ BindArgs OpGen::gen_bind_op(const RefModel& m, const std::vector<Vma>& vs) {
   } else if (r < 45) {
     b.op = DRM_XE_VM_BIND_OP_MAP_USERPTR;
     b.obj_offset = 0x7f0000000000ull + below(1024) * kPage;
-    b.pat = pick_pat(m, true);
+    b.pat = chance(95) ? pick_pat(m, true) : pick_pat(m, false);  // COH_NONE: -EINVAL
     b.flags = common_flags();
   } else if (r < 60) {
     b.op = DRM_XE_VM_BIND_OP_MAP;
@@ -323,6 +330,8 @@ Op OpGen::next(const RefModel& m) {
         op.cpu_caching = DRM_XE_GEM_CPU_CACHING_WC;
         break;
     }
+    const std::uint64_t unit = m.device().min_page_of(op.placement);
+    if (chance(90)) op.size = (op.size + unit - 1) / unit * unit;  // else maybe -EINVAL
     op.inject = gen_injection(false);
   } else if (r < 11) {
     op.kind = OpKind::kGemClose;

@@ -4,6 +4,7 @@
 // steps. Nothing here is shared with drm_sim/vm/.
 #include "ref_model.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <set>
 #include <stdexcept>
@@ -20,6 +21,8 @@ namespace icl = boost::icl;
 icl::discrete_interval<std::uint64_t> pages_of(std::uint64_t start, std::uint64_t end) {
   return icl::interval<std::uint64_t>::right_open(start / kPage, end / kPage);
 }
+
+constexpr std::uint64_t kVram64K = 64 * 1024;
 
 bool aligned(std::uint64_t v) {
   return v % kPage == 0;
@@ -81,10 +84,21 @@ DeviceDesc DeviceDesc::from_profile(const std::string& name) {
   d.device_atomics_on_smem = p->features.device_atomics_on_smem;
   d.sys_mask = 0;
   d.vram_mask = 0;
+  d.needs_64k_vram = p->features.needs_64k_vram;
   for (const auto& r : p->regions) {
     (r.mem_class == drm_sim::MemClass::kSystem ? d.sys_mask : d.vram_mask) |= 1u << r.instance;
+    if (d.min_page.size() <= r.instance) d.min_page.resize(r.instance + 1u, 0);
+    d.min_page[r.instance] = r.min_page_size;
   }
   return d;
+}
+
+std::uint64_t DeviceDesc::min_page_of(std::uint32_t placement) const {
+  std::uint64_t m = kPage;
+  for (std::size_t i = 0; i < min_page.size(); ++i) {
+    if ((placement & (1u << i)) != 0) m = std::max<std::uint64_t>(m, min_page[i]);
+  }
+  return m;
 }
 
 RefModel::RefModel(DeviceDesc dev) : dev_(std::move(dev)) {}
@@ -228,6 +242,7 @@ int RefModel::gem_create(std::uint64_t size, std::uint32_t placement, std::uint1
   const std::uint32_t all = dev_.sys_mask | dev_.vram_mask;
   if (size == 0 || !aligned(size)) return -EINVAL;
   if (placement == 0 || (placement & ~all) != 0) return -EINVAL;
+  if (size % dev_.min_page_of(placement) != 0) return -EINVAL;
   if (cpu_caching != DRM_XE_GEM_CPU_CACHING_WB && cpu_caching != DRM_XE_GEM_CPU_CACHING_WC) {
     return -EINVAL;
   }
@@ -301,6 +316,11 @@ int RefModel::check_bind_bo(const BindArgs& op) const {
   if (!id) return -ENOENT;
   const Bo& b = bos_.at(*id);
   if (op.range > b.size || op.obj_offset > b.size - op.range) return -EINVAL;
+  if (dev_.needs_64k_vram && (b.placement & dev_.vram_mask) != 0 &&
+      op.op == DRM_XE_VM_BIND_OP_MAP &&
+      ((op.addr | op.range | op.obj_offset) & (kVram64K - 1)) != 0) {
+    return -EINVAL;  // 64 KiB VRAM pages
+  }
   if (dev_.pat_coh[op.pat] == kCohNone && b.cpu_caching == DRM_XE_GEM_CPU_CACHING_WB) {
     return -EINVAL;
   }

@@ -101,8 +101,13 @@ struct DeviceDesc {
   std::vector<std::uint8_t> pat_coh;  // PAT index -> coherency (0 reserved, 1 none, 2 1-way)
   bool uapi_7_1 = false;
   bool device_atomics_on_smem = false;
-  std::uint32_t sys_mask = 1;   // placement bits of system memory
-  std::uint32_t vram_mask = 2;  // placement bits of VRAM
+  std::uint32_t sys_mask = 1;           // placement bits of system memory
+  std::uint32_t vram_mask = 2;          // placement bits of VRAM
+  bool needs_64k_vram = false;          // VRAM BOs: size, bind addr/range/offset 64 KiB aligned
+  std::vector<std::uint32_t> min_page;  // region instance -> min_page_size
+
+  // The largest min_page_size among the placement's regions (BO size unit).
+  std::uint64_t min_page_of(std::uint32_t placement) const;
 
   // The built-in or file profile `name` (through drm_sim's profile loader:
   // profile data only, no VM logic). Throws std::runtime_error when unknown.

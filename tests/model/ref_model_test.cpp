@@ -365,6 +365,44 @@ TEST(RefModelPurgeableTest, PurgeableStateIsAnUnknownTypeBefore71) {
   EXPECT_EQ(m.madvise(a), -EINVAL);
 }
 
+TEST(RefModelProfileTest, VramBosOn64KDevicesNeed64KAlignedSizesAndBinds) {
+  RefModel m(DeviceDesc::from_profile("pvc"));
+  std::uint32_t h = 0;
+  EXPECT_EQ(m.gem_create(4 * kPage, 0b010, DRM_XE_GEM_CPU_CACHING_WC, &h), -EINVAL);
+  ASSERT_EQ(m.gem_create(64 * 1024, 0b010, DRM_XE_GEM_CPU_CACHING_WC, &h), 0);
+  BindArgs b;
+  b.op = DRM_XE_VM_BIND_OP_MAP;
+  b.obj = h;
+  b.pat = 3;  // coherent on pvc
+  b.addr = 0x110000;
+  b.range = 64 * 1024;
+  EXPECT_EQ(m.bind(std::vector<BindArgs>{b}), 0);
+  b.addr = 0x101000;
+  EXPECT_EQ(m.bind(std::vector<BindArgs>{b}), -EINVAL);
+}
+
+TEST(RefModelProfileTest, DeviceAtomicsOnSystemMemoryApplyToUserptr) {
+  RefModel m(DeviceDesc::from_profile("integrated"));
+  BindArgs u;
+  u.op = DRM_XE_VM_BIND_OP_MAP_USERPTR;
+  u.obj_offset = 0x7f0000000000;
+  u.addr = 0x100000;
+  u.range = 4 * kPage;
+  u.pat = 1;
+  ASSERT_EQ(m.device().pat_coh.at(1) != kCohNone, true);
+  ASSERT_EQ(m.bind(std::vector<BindArgs>{u}), 0);
+  MadviseArgs a;
+  a.start = 0x100000;
+  a.range = 4 * kPage;
+  a.type = DRM_XE_MEM_RANGE_ATTR_ATOMIC;
+  a.val = DRM_XE_ATOMIC_DEVICE;
+  ASSERT_EQ(m.madvise(a), 0);
+  EXPECT_EQ(m.vmas().at(0).attrs.atomic, DRM_XE_ATOMIC_DEVICE);
+  a.val = DRM_XE_ATOMIC_GLOBAL;  // still ignored on userptr
+  ASSERT_EQ(m.madvise(a), 0);
+  EXPECT_EQ(m.vmas().at(0).attrs.atomic, DRM_XE_ATOMIC_DEVICE);
+}
+
 TEST(OpGenTest, SameSeedSameSequence) {
   RefModel m(DeviceDesc::from_profile("b580"));
   OpGen g1(42);
