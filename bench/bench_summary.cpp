@@ -1,5 +1,9 @@
 #include "bench_summary.h"
 
+#include <cstring>
+#include <string>
+#include <vector>
+
 namespace drm_sim_bench {
 
 void SummaryReporter::ReportRuns(const std::vector<Run>& runs) {
@@ -33,6 +37,23 @@ void SummaryReporter::ReportRuns(const std::vector<Run>& runs) {
 const SummaryReporter::Row* SummaryReporter::find(const std::string& name) const {
   auto it = rows_.find(name);
   return it == rows_.end() ? nullptr : &it->second;
+}
+
+int run_benchmarks(int argc, char** argv, SummaryReporter& rep) {
+  std::vector<char*> args(argv, argv + argc);
+  bool has_reps = false;
+  for (char* a : args) has_reps = has_reps || std::strncmp(a, "--benchmark_repetitions", 23) == 0;
+  std::string reps = "--benchmark_repetitions=5";
+  std::string aggr = "--benchmark_report_aggregates_only=true";
+  if (!has_reps) {
+    args.push_back(reps.data());
+    args.push_back(aggr.data());
+  }
+  int n = static_cast<int>(args.size());
+  benchmark::Initialize(&n, args.data());
+  if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 2;
+  benchmark::RunSpecifiedBenchmarks(&rep);
+  return 0;
 }
 
 }  // namespace drm_sim_bench

@@ -28,4 +28,9 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   std::map<std::string, bool> has_median_;
 };
 
+// Runs every benchmark selected on the command line with `rep`, defaulting to
+// 5 repetitions reported as aggregates (medians) unless the caller chose a
+// repetition count. Returns 2 on unrecognised arguments, else 0.
+int run_benchmarks(int argc, char** argv, SummaryReporter& rep);
+
 }  // namespace drm_sim_bench

@@ -117,20 +117,8 @@ BENCHMARK(BM_FaultHit);
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<char*> args(argv, argv + argc);
-  bool has_reps = false;
-  for (char* a : args) has_reps = has_reps || std::strncmp(a, "--benchmark_repetitions", 23) == 0;
-  std::string reps = "--benchmark_repetitions=5";
-  std::string aggr = "--benchmark_report_aggregates_only=true";
-  if (!has_reps) {
-    args.push_back(reps.data());
-    args.push_back(aggr.data());
-  }
-  int n = static_cast<int>(args.size());
-  benchmark::Initialize(&n, args.data());
-  if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 2;
   drm_sim_bench::SummaryReporter rep;
-  benchmark::RunSpecifiedBenchmarks(&rep);
+  if (const int rc = drm_sim_bench::run_benchmarks(argc, argv, rep); rc != 0) return rc;
   auto ns = [&](const char* name) {
     const auto* r = rep.find(name);
     return r ? r->ns_per_iter : -1.0;
