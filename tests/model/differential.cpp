@@ -407,6 +407,11 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
       mm.expected.rc = exp.rc;
       mm.expected.state = after.state_text();
       mm.expected.full_query = after.query_text(0, after.device().va_end, 0);
+      mm.expected.stats = true;
+      mm.expected.splits = d_model[0];
+      mm.expected.advised = d_model[1];
+      mm.expected.skipped = d_model[2];
+      rec->rc = got.rc;
       return mm;
     }
   }
@@ -508,23 +513,6 @@ std::optional<Mismatch> run_ops(const std::string& profile, const std::vector<Op
     StepRecord r;
     mm = d.step(ops[i], i, &r);
     if (records != nullptr) records->push_back(r);
-  }
-  if (stats != nullptr) stats->add(d.stats());
-  return mm;
-}
-
-std::optional<Mismatch> run_generated(const std::string& profile, std::uint64_t seed,
-                                      std::size_t n_ops, const GenConfig& cfg, std::vector<Op>* ops,
-                                      RunStats* stats) {
-  Differential d(profile);
-  OpGen gen(seed, cfg);
-  std::optional<Mismatch> mm;
-  const bool trace = std::getenv("DRM_SIM_MODEL_TRACE") != nullptr;
-  for (std::size_t i = 0; i < n_ops && !mm; ++i) {
-    ops->push_back(gen.next(d.model()));
-    if (trace) std::fprintf(stderr, "%4zu  %s\n", i, to_string(ops->back()).c_str());
-    StepRecord r;
-    mm = d.step(ops->back(), i, &r);
   }
   if (stats != nullptr) stats->add(d.stats());
   return mm;
@@ -985,7 +973,7 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
     << "  ASSERT_EQ(drm_sim_ioctl(fd, DRM_IOCTL_XE_VM_CREATE, &vc), 0);\n"
     << "  const std::uint32_t vm = vc.vm_id;\n"
     << "  std::map<std::uint32_t, std::uint32_t> bo_ids;  // device BO id -> model BO id\n"
-    << "  std::uint32_t next_bo = 0;\n"
+    << "  [[maybe_unused]] std::uint32_t next_bo = 0;\n"
     << "  int rc = 0;\n";
   const std::size_t last = std::min(m.step, ops.size() - 1);
   for (std::size_t i = 0; i <= last; ++i) {
@@ -993,6 +981,11 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
     const StepRecord r = i < records.size() ? records[i] : StepRecord{};
     const bool failing = i == last;
     o << "\n  // step " << i << ": " << to_string(op) << "\n  {\n" << call_lambda(op);
+    const bool stats = failing && m.expected.stats;
+    if (stats) {
+      o << "    drm_sim_vm_stats st0{};\n    st0.vm_id = vm;\n"
+        << "    ASSERT_EQ(drm_sim_ioctl(fd, DRM_IOCTL_SIM_VM_STATS, &st0), 0);\n";
+    }
     const Injection& in = op.inject;
     if (in.kind != Injection::Kind::kNone) {
       o << "    inject(fd, "
@@ -1036,6 +1029,14 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
     if (op.kind == OpKind::kGemCreate) {
       o << "    if (rc == 0) bo_ids[drm_sim::file_from_fd(fd)->bo_of(c.handle).value()] = "
            "++next_bo;\n";
+    }
+    if (stats) {
+      o << "    drm_sim_vm_stats st1{};\n    st1.vm_id = vm;\n"
+        << "    ASSERT_EQ(drm_sim_ioctl(fd, DRM_IOCTL_SIM_VM_STATS, &st1), 0);\n"
+        << "    EXPECT_EQ(st1.madvise_splits - st0.madvise_splits, " << m.expected.splits
+        << "u);  // REMAPs planned\n"
+        << "    EXPECT_EQ(st1.vmas_advised - st0.vmas_advised, " << m.expected.advised << "u);\n"
+        << "    EXPECT_EQ(st1.vmas_skipped - st0.vmas_skipped, " << m.expected.skipped << "u);\n";
     }
     if (failing) {
       if (op.kind == OpKind::kGemCreate && m.expected.rc == 0) {

@@ -30,7 +30,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -75,6 +74,11 @@ struct Expectation {
   // Crashes under an injected fault: the state the fault's errno must leave
   // before the restart.
   std::string interrupted_state;
+  // "stats:madvise" mismatches: the SIM_VM_STATS deltas of the call.
+  bool stats = false;
+  std::uint64_t splits = 0;
+  std::uint64_t advised = 0;
+  std::uint64_t skipped = 0;
 };
 
 struct Mismatch {
@@ -138,11 +142,6 @@ const char* op_kind_name(OpKind k);
 // null) gets one StepRecord per op run.
 std::optional<Mismatch> run_ops(const std::string& profile, const std::vector<Op>& ops,
                                 RunStats* stats, std::vector<StepRecord>* records);
-
-// Generates and runs n_ops ops from seed; *ops gets the ops run.
-std::optional<Mismatch> run_generated(const std::string& profile, std::uint64_t seed,
-                                      std::size_t n_ops, const GenConfig& cfg, std::vector<Op>* ops,
-                                      RunStats* stats);
 
 // A run in a child process (fork), so that a simulator crash, an assertion
 // or a hang (alarm after timeout_s seconds) is a verdict instead of the end
