@@ -14,8 +14,8 @@
 // allocation failure, -EINTR at a later wait, -EBUSY); the differential
 // run finds it within a few hundred sequences.
 //
-// DISABLED_ until the engine is fixed: run with
-//   drm_sim_model_repros --gtest_also_run_disabled_tests
+// Fixed in 8faefd2 (BOs unmapped during an array are pinned until it commits
+// or rolls back); now a regression test.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
