@@ -440,6 +440,7 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
       if (cs < chunk.hi() && chunk.lo() < ce) migrate_chunk_to_sys_locked(cs);
     }
   }
+  ever_populated_.store(true, std::memory_order_release);
   gpu_[vm_id][chunk.lo()] = GpuRange{chunk.hi(), static_cast<std::uint8_t>(1u << tile)};
   return chunk;
 }

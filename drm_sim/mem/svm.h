@@ -22,6 +22,7 @@
 // read-only VMA, ENOMEM VRAM exhausted with nothing evictable.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <list>
 #include <map>
@@ -152,6 +153,11 @@ class SvmSpace {
   Status prefetch(std::uint32_t vm_id, const FaultVma& vma, VaRange range, std::uint16_t tile,
                   const Placement& where);
 
+  // False until the first GPU range or VRAM chunk exists: VM paths that only
+  // matter for populated memory (madvise splits and zaps) skip the memory
+  // lock entirely while nothing was ever populated. Lock-free.
+  bool ever_populated() const { return ever_populated_.load(std::memory_order_acquire); }
+
   // Drops vm's GPU ranges overlapping r (PTE zap); pages stay where they are.
   // Returns the tiles whose PTEs were zapped.
   std::uint32_t invalidate(std::uint32_t vm_id, VaRange r);
@@ -209,6 +215,7 @@ class SvmSpace {
   std::map<std::uint64_t, Mapping> maps_;                           // by start
   std::map<std::uint64_t, DeviceMemory::ChunkRef> chunks_;          // VRAM chunks by addr
   std::map<std::uint32_t, std::map<std::uint64_t, GpuRange>> gpu_;  // vm -> ranges by start
+  std::atomic<bool> ever_populated_{false};
 };
 
 }  // namespace drm_sim

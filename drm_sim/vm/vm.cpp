@@ -141,7 +141,9 @@ void Vm::insert_vma(const Vma& v, Journal* j) {
 
 void Vm::erase_vma(const Vma& v, Journal* j) {
   tree_.erase(v.start);
-  if (v.kind == VmaKind::kMirror && svm_ != nullptr) svm_->invalidate(id_, v.range());
+  if (v.kind == VmaKind::kMirror && svm_ != nullptr && svm_->ever_populated()) {
+    svm_->invalidate(id_, v.range());
+  }
   if (v.has_bo()) {
     std::lock_guard<std::mutex> g(dev_->bo_mutex());
     if (j != nullptr) {  // a rollback may map it again: the last VMA must not free it
@@ -391,7 +393,7 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
       if (r == nullptr) continue;
       ++counters_.madvise_splits;
       // GPU ranges straddling a new boundary are evicted and unmapped (§4).
-      if (r->old.kind == VmaKind::kMirror) {
+      if (r->old.kind == VmaKind::kMirror && svm_->ever_populated()) {
         if (r->prev) svm_->split_at(id_, r->prev->end);
         if (r->next) svm_->split_at(id_, r->next->start);
       }
@@ -463,6 +465,7 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
     dev_->emit(Event{EventType::kAttrChanged, id_, v.start, v.end, 0, 0});
     if (v.kind == VmaKind::kMirror) {
       // A mirror VMA's PTEs are its populated GPU ranges.
+      if (!svm_->ever_populated()) continue;
       if (const std::uint32_t tiles = svm_->invalidate(id_, v.range()); tiles != 0) {
         ++counters_.pte_zaps;
         dev_->emit(Event{EventType::kPteZap, id_, v.start, v.end, 0, tiles});
