@@ -265,6 +265,7 @@ Status Vm::apply_bind_op(const BindOp& op, Journal& j) {
         if (DRM_SIM_IOCTL_DBG(bo->purgeable())) return Status::err(EBUSY);
       }
       if (req.kind == VmaKind::kMirror) req = widen_mirror(req);
+      tree_.seek(req.range.lo());
       ops = plan_map(tree_, req);
       DRM_SIM_TRY(apply_ops(ops, &j));
       // The new VMA gets PTEs now unless the VM faults them in.
@@ -279,6 +280,7 @@ Status Vm::apply_bind_op(const BindOp& op, Journal& j) {
       break;
     }
     case BindOpKind::kUnmap:
+      tree_.seek(op.map.range.lo());
       ops = plan_unmap(tree_, op.map.range);
       DRM_SIM_TRY(apply_ops(ops, &j));
       break;
@@ -384,6 +386,7 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
   collector.ops.clear();
   MapRequest walk_req;
   walk_req.range = range;
+  tree_.seek(range.lo());
   gpuvm_walk(tree_, walk_req, kMadviseRules, collector);
   const GpuvmOps& ops = collector.ops;
   if (!ops.empty()) {

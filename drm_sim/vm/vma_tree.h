@@ -2,7 +2,9 @@
 //
 // Owns: every Vma of one VM (by value). A B-tree keyed by start address maps
 // to compact slab-allocated records, so lookup, insertion and erase are
-// O(log n) with few cache misses at a million VMAs.
+// O(log n) with few cache misses at a million VMAs. The tree remembers the
+// position of its last lookup or change (see seek()), so the lookups and
+// inserts of one bind or madvise at one place cost a single descent.
 // Locking: none inside; the owning Vm's lock guards every call (read for
 // const members, write for mutators).
 // Errors: mutators assert their preconditions (no overlap on insert, the VMA
@@ -37,6 +39,11 @@ class VmaTree {
   std::optional<Vma> find(std::uint64_t addr) const;
   // The VMA that starts exactly at start.
   std::optional<Vma> at(std::uint64_t start) const;
+
+  // Positions the tree at the VMA containing or preceding addr, so that the
+  // following lookups, replaces and inserts near addr skip the descent. A
+  // pure performance hint: results never depend on it. Writers only.
+  void seek(std::uint64_t addr);
 
   // Visits VMAs overlapping r in address order; f returns false to stop.
   void visit(VaRange r, FunctionRef<bool(const Vma&)> f) const;
