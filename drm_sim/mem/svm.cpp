@@ -2,6 +2,7 @@
 // migrations between system memory and VRAM (spec §7).
 #include "drm_sim/mem/svm.h"
 
+#include <absl/container/inlined_vector.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -135,31 +136,22 @@ Result<std::vector<VaRange>> SvmSpace::cpu_unmap(std::uint64_t addr, std::uint64
   std::lock_guard<std::mutex> g(mem_.mutex());
   const std::uint64_t end = addr + size;
   std::vector<VaRange> gone;
-  auto it = maps_.upper_bound(addr);
-  if (it != maps_.begin() && std::prev(it)->second.end > addr) --it;
-  while (it != maps_.end() && it->first < end) {
+  for (std::uint64_t from = addr;;) {
+    auto it = maps_.upper_bound(from);
+    if (it != maps_.begin() && std::prev(it)->second.end > from) --it;
+    if (it == maps_.end() || it->first >= end) break;
     const std::uint64_t ms = it->first;
-    Mapping m = std::move(it->second);
-    it = maps_.erase(it);
     const std::uint64_t lo = std::max(ms, addr);
-    const std::uint64_t hi = std::min(m.end, end);
+    const std::uint64_t hi = std::min(it->second.end, end);
     const VaRange cut = VaRange::from_bounds(lo, hi);
     gone.push_back(cut);
     // The GPU loses its view of the range; VRAM chunks touching it go back
-    // to system memory first, so the pieces that stay mapped keep content.
+    // to system memory while the mapping still exists, so the pieces that
+    // stay mapped keep their content.
     invalidate_all_vms_locked(cut);
-    for (auto c = chunks_.begin(); c != chunks_.end();) {
-      const std::uint64_t cs = c->first;
-      const std::uint64_t ce = cs + c->second->size;
-      ++c;
-      if (cs < hi && lo < ce) {
-        // Temporarily reinsert the mapping so the eviction can find pages.
-        maps_.emplace(ms, std::move(m));
-        migrate_chunk_to_sys_locked(cs);
-        m = std::move(maps_.at(ms));
-        maps_.erase(ms);
-      }
-    }
+    evict_overlapping_locked(cut);
+    Mapping m = std::move(it->second);
+    maps_.erase(it);
     // Keep the pieces below and above the cut.
     if (ms < lo) {
       Mapping below;
@@ -175,12 +167,25 @@ Result<std::vector<VaRange>> SvmSpace::cpu_unmap(std::uint64_t addr, std::uint64
       above.pages.assign(m.pages.begin() + static_cast<std::ptrdiff_t>((hi - ms) / kPage),
                          m.pages.end());
       above.data = m.data == nullptr ? nullptr : m.data + (hi - ms);
-      it = maps_.emplace(hi, std::move(above)).first;
-      ++it;
+      maps_.emplace(hi, std::move(above));
     }
     if (m.data != nullptr) munmap(m.data + (lo - ms), hi - lo);
+    from = hi;
   }
   return gone;
+}
+
+void SvmSpace::evict_overlapping_locked(VaRange r) {
+  // Chunks are disjoint: only the last one starting at or below r.lo() can
+  // reach into r from below.
+  absl::InlinedVector<std::uint64_t, 8> victims;
+  auto c = chunks_.upper_bound(r.lo());
+  if (c != chunks_.begin()) {
+    const auto below = std::prev(c);
+    if (below->first + below->second->size > r.lo()) victims.push_back(below->first);
+  }
+  for (; c != chunks_.end() && c->first < r.hi(); ++c) victims.push_back(c->first);
+  for (const std::uint64_t cs : victims) migrate_chunk_to_sys_locked(cs);
 }
 
 SvmSpace::Mapping* SvmSpace::mapping_of_locked(std::uint64_t addr, std::uint64_t* map_start) {
@@ -198,18 +203,16 @@ SvmSpace::PageState* SvmSpace::page_locked(std::uint64_t addr) {
   return m == nullptr ? nullptr : &m->pages[(addr - start) / kPage];
 }
 
-std::byte* SvmSpace::page_bytes_locked(std::uint64_t addr, const PageState& ps) {
-  const std::uint64_t page = addr & ~(kPage - 1);
-  if (ps.in_vram != 0) return mem_.vram_bytes_locked(ps.tile, std::uint64_t{ps.vram_page} * kPage);
-  std::uint64_t start = 0;
-  Mapping* m = mapping_of_locked(page, &start);
-  return m->data + (page - start);
+Status SvmSpace::do_access_locked(MemAccess& a) {
+  std::uint64_t map_start = 0;
+  Mapping* m = mapping_of_locked(a.addr, &map_start);
+  if (m == nullptr) return Status::err(EFAULT);
+  return do_access_locked(a, *m, map_start);
 }
 
-Status SvmSpace::do_access_locked(MemAccess& a) {
+Status SvmSpace::do_access_locked(MemAccess& a, Mapping& m, std::uint64_t map_start) {
   if (a.size == 0 || (a.addr & (kPage - 1)) + a.size > kPage) return Status::err(EINVAL);
-  PageState* ps = page_locked(a.addr);
-  if (ps == nullptr) return Status::err(EFAULT);
+  PageState* ps = &m.pages[(a.addr - map_start) / kPage];
   const std::uint64_t off = a.addr & (kPage - 1);
   if (profile_.backing == BackingMode::kTag) {
     switch (a.kind) {
@@ -228,7 +231,10 @@ Status SvmSpace::do_access_locked(MemAccess& a) {
     }
     return Status::ok();
   }
-  std::byte* bytes = page_bytes_locked(a.addr, *ps) + off;
+  std::byte* bytes =
+      ps->in_vram != 0
+          ? mem_.vram_bytes_locked(ps->tile, std::uint64_t{ps->vram_page} * kPage) + off
+          : m.data + (a.addr - map_start);
   switch (a.kind) {
     case AccessKind::kRead:
       if (a.data == nullptr) return Status::err(EFAULT);
@@ -264,14 +270,7 @@ void SvmSpace::invalidate_all_vms_locked(VaRange r) {
 
 Status SvmSpace::migrate_to_vram_locked(VaRange chunk, std::uint16_t tile) {
   // Pages already in a VRAM chunk that is not exactly this one go home first.
-  for (auto c = chunks_.lower_bound(chunk.lo() >= kPage2M ? chunk.lo() - kPage2M : 0);
-       c != chunks_.end() && c->first < chunk.hi();) {
-    const std::uint64_t cs = c->first;
-    const std::uint64_t ce = cs + c->second->size;
-    ++c;
-    if (ce <= chunk.lo()) continue;
-    migrate_chunk_to_sys_locked(cs);
-  }
+  evict_overlapping_locked(chunk);
   auto ref = mem_.alloc_chunk_locked(this, chunk.lo(), chunk.size().v, tile);
   if (!ref) return ref.status();
   const std::uint64_t first_vram_page = (*ref)->vram_offset / kPage;
@@ -378,7 +377,7 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
       mem_.touch_locked(std::prev(c)->second);
     }
     mem_.clock().advance(vram_access_time(Bytes{a.size}, profile_.timing));
-    return do_access_locked(a);
+    return do_access_locked(a, *m, map_start);
   }
   // The fault path.
   ++st.gpu_faults;
@@ -411,14 +410,17 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
     chunk = VaRange::from_bounds(covering->first, covering->second.end);  // re-place it
     ranges.erase(covering);
   } else {
-    // Populated ranges near the address bound the chunk.
-    std::vector<VaRange> near;
-    const std::uint64_t lo = addr & ~(kPage2M - 1);
-    auto n = ranges.upper_bound(lo);
-    if (n != ranges.begin()) --n;
-    for (; n != ranges.end() && n->first < lo + kPage2M; ++n) {
-      near.push_back(VaRange::from_bounds(n->first, n->second.end));
+    // Populated ranges bound the chunk; ranges are disjoint and candidate
+    // chunks are aligned blocks around addr, so only the nearest range below
+    // and the nearest above can limit it.
+    absl::InlinedVector<VaRange, 2> near;
+    auto above = ranges.upper_bound(addr);
+    if (above != ranges.begin()) {
+      const auto below = std::prev(above);
+      near.push_back(VaRange::from_bounds(below->first, below->second.end));
     }
+    if (above != ranges.end())
+      near.push_back(VaRange::from_bounds(above->first, above->second.end));
     const std::uint64_t min_chunk =
         where.vram && profile_.features.needs_64k_vram ? kPage64K : kPage4K;
     auto c =
@@ -433,12 +435,7 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
     }
     DRM_SIM_TRY(s);
   } else {
-    for (auto c = chunks_.begin(); c != chunks_.end();) {
-      const std::uint64_t cs = c->first;
-      const std::uint64_t ce = cs + c->second->size;
-      ++c;
-      if (cs < chunk.hi() && chunk.lo() < ce) migrate_chunk_to_sys_locked(cs);
-    }
+    evict_overlapping_locked(chunk);
   }
   ever_populated_.store(true, std::memory_order_release);
   gpu_[vm_id][chunk.lo()] = GpuRange{chunk.hi(), static_cast<std::uint8_t>(1u << tile)};

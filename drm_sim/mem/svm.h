@@ -22,6 +22,8 @@
 // read-only VMA, ENOMEM VRAM exhausted with nothing evictable.
 #pragma once
 
+#include <absl/container/btree_map.h>
+
 #include <atomic>
 #include <cstdint>
 #include <list>
@@ -200,21 +202,25 @@ class SvmSpace {
 
   Mapping* mapping_of_locked(std::uint64_t addr, std::uint64_t* map_start);
   PageState* page_locked(std::uint64_t addr);
-  std::byte* page_bytes_locked(std::uint64_t addr, const PageState& ps);
   Status migrate_to_vram_locked(VaRange chunk, std::uint16_t tile);
   // Makes the chunk around addr resident at `where` and mapped for `tile`;
   // returns the populated range.
   Result<VaRange> populate_locked(std::uint32_t vm_id, const FaultVma& vma, std::uint16_t tile,
                                   std::uint64_t addr, const Placement& where);
   void migrate_chunk_to_sys_locked(std::uint64_t chunk_addr);
+  // Every VRAM chunk overlapping r goes back to system memory.
+  void evict_overlapping_locked(VaRange r);
   void invalidate_all_vms_locked(VaRange r);
   Status do_access_locked(MemAccess& a);
+  Status do_access_locked(MemAccess& a, Mapping& m, std::uint64_t map_start);
 
   DeviceMemory& mem_;
   const Profile& profile_;
-  std::map<std::uint64_t, Mapping> maps_;                           // by start
-  std::map<std::uint64_t, DeviceMemory::ChunkRef> chunks_;          // VRAM chunks by addr
-  std::map<std::uint32_t, std::map<std::uint64_t, GpuRange>> gpu_;  // vm -> ranges by start
+  std::map<std::uint64_t, Mapping> maps_;  // by start
+  // B-trees (absl): few allocations and cache misses on the fault path.
+  absl::btree_map<std::uint64_t, DeviceMemory::ChunkRef> chunks_;          // VRAM chunks by addr
+  std::map<std::uint32_t, absl::btree_map<std::uint64_t, GpuRange>> gpu_;  // vm -> ranges
+
   std::atomic<bool> ever_populated_{false};
 };
 
