@@ -155,6 +155,7 @@ Status sim_mem_stats(DrmFile& f, void* arg) {
   s->evictions = m.evictions;
   s->gpu_invalidations = m.gpu_invalidations;
   s->sim_time_ns = m.sim_time_ns;
+  s->remote_accesses = m.remote_accesses;
   for (std::uint16_t t = 0; t < 4; ++t) s->vram_used[t] = mem.vram_used(t);
   return Status::ok();
 }

@@ -376,7 +376,7 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
       auto c = chunks_.upper_bound(a.addr);
       mem_.touch_locked(std::prev(c)->second);
     }
-    mem_.clock().advance(vram_access_time(Bytes{a.size}, profile_.timing));
+    charge_access_locked(*ps, a.size);
     return do_access_locked(a, *m, map_start);
   }
   // The fault path.
@@ -384,7 +384,19 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
   mem_.clock().advance(SimTime::from_us(profile_.timing.fault_latency_us));
   auto populated = populate_locked(vm_id, vma, tile, a.addr, where);
   if (!populated) return populated.status();
-  return do_access_locked(a);
+  charge_access_locked(*ps, a.size);  // the mapping and its page array stay put
+  return do_access_locked(a, *m, map_start);
+}
+
+void SvmSpace::charge_access_locked(const PageState& ps, std::uint32_t size) {
+  // A discrete GPU reaches system memory over the host link (a remote
+  // access); VRAM, and an integrated part's system memory, are local.
+  if (ps.in_vram == 0 && profile_.features.discrete) {
+    ++mem_.stats_locked().remote_accesses;
+    mem_.clock().advance(remote_access_time(1, profile_.timing));
+  } else {
+    mem_.clock().advance(vram_access_time(Bytes{size}, profile_.timing));
+  }
 }
 
 Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& vma,

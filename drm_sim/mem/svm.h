@@ -55,6 +55,7 @@ struct MemStats {
   std::uint64_t bytes_to_sys = 0;
   std::uint64_t evictions = 0;          // VRAM chunks evicted under pressure
   std::uint64_t gpu_invalidations = 0;  // GPU ranges dropped (PTE zaps)
+  std::uint64_t remote_accesses = 0;    // GPU accesses to system memory over the link
   std::int64_t sim_time_ns = 0;
 };
 
@@ -212,6 +213,8 @@ class SvmSpace {
   void evict_overlapping_locked(VaRange r);
   void invalidate_all_vms_locked(VaRange r);
   Status do_access_locked(MemAccess& a);
+  // Advances the clock by one GPU access to the page (local or remote).
+  void charge_access_locked(const PageState& ps, std::uint32_t size);
   Status do_access_locked(MemAccess& a, Mapping& m, std::uint64_t map_start);
 
   DeviceMemory& mem_;

@@ -191,6 +191,45 @@ TEST(SvmTest, DefaultSystemKeepsPagesInSystemMemoryAndPullsVramPagesBack) {
   EXPECT_EQ(s.mem_stats().vram_used[0], 0u);
 }
 
+TEST(SvmTimingTest, GpuAccessesToSystemMemoryOnADiscretePartAreRemote) {
+  // given a discrete part whose mirror range prefers system memory, faulted in
+  Svm s("b580");
+  ASSERT_EQ(s.cpu_mmap(kBase, 2 * kMiB, DRM_SIM_CPU_MMAP_MAP), 0);
+  ASSERT_EQ(s.bind_mirror(kBase, 2 * kMiB), 0);
+  ASSERT_EQ(s.madvise(kBase, 2 * kMiB, DRM_XE_MEM_RANGE_ATTR_PREFERRED_LOC,
+                      static_cast<std::uint32_t>(DRM_XE_PREFERRED_LOC_DEFAULT_SYSTEM)),
+            0);
+  std::uint64_t v = 0;
+  ASSERT_EQ(s.gpu(kBase, DRM_SIM_ACCESS_READ, v), 0);
+  const drm_sim_mem_stats before = s.mem_stats();
+  // when the GPU reads 10 more pages of it
+  for (std::uint64_t i = 1; i <= 10; ++i)
+    ASSERT_EQ(s.gpu(kBase + i * kPage, DRM_SIM_ACCESS_READ, v), 0);
+  // then each read went over the host link: one remote access at its cost
+  const drm_sim_mem_stats after = s.mem_stats();
+  const TimingModel& t = file_from_fd(s.fd())->device().profile().timing;
+  EXPECT_EQ(before.remote_accesses, 1u);  // the faulting access itself
+  EXPECT_EQ(after.remote_accesses, 11u);
+  EXPECT_EQ(after.gpu_faults, before.gpu_faults);
+  EXPECT_EQ(after.sim_time_ns - before.sim_time_ns, 10 * remote_access_time(1, t).ns());
+}
+
+TEST(SvmTimingTest, VramAndIntegratedSystemMemoryAccessesAreLocal) {
+  for (const char* profile : {"b580", "integrated"}) {
+    // given a range faulted where the part puts it by default (VRAM on a
+    // discrete part, system memory on an integrated one)
+    Svm s(profile);
+    ASSERT_EQ(s.cpu_mmap(kBase, 2 * kMiB, DRM_SIM_CPU_MMAP_MAP), 0);
+    ASSERT_EQ(s.bind_mirror(kBase, 2 * kMiB), 0);
+    std::uint64_t v = 0;
+    // when the GPU reads it
+    for (std::uint64_t i = 0; i < 10; ++i)
+      ASSERT_EQ(s.gpu(kBase + i * kPage, DRM_SIM_ACCESS_READ, v), 0);
+    // then no access was remote
+    EXPECT_EQ(s.mem_stats().remote_accesses, 0u) << profile;
+  }
+}
+
 TEST(SvmTest, ChangingAPopulatedMirrorVmaZapsItsGpuRangesAndInvalidatesTheTlb) {
   // given a populated mirror VMA
   Svm s("b580");

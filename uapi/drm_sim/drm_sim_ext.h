@@ -111,7 +111,8 @@ struct drm_sim_mem_stats {
 	__u64 gpu_invalidations;
 	__s64 sim_time_ns;
 	__u64 vram_used[4];  /* per tile */
-	__u64 reserved[4];   /* MBZ */
+	__u64 remote_accesses; /* GPU accesses to system memory over the host link */
+	__u64 reserved[3];   /* MBZ */
 };
 
 #define DRM_IOCTL_SIM_CPU_MMAP DRM_IOW(DRM_COMMAND_BASE + DRM_SIM_CPU_MMAP, struct drm_sim_cpu_mmap)
