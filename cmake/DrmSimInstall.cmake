@@ -6,6 +6,9 @@
 #   <libdir>/libdrm_sim.so*
 #   <libdir>/cmake/drm_sim/        drm_simConfig.cmake, ...Version, ...Targets
 #   <libdir>/pkgconfig/drm_sim.pc
+#   include/umd/<subdir>/*.h       UMD headers (umd/<subdir>/*.h)
+#   <libdir>/libdrm_sim_umd.a      drm_sim::umd; <libdir>/libdrm_sim_preload.so
+#   <libdir>/pkgconfig/drm_sim_umd.pc
 #
 # Consumers: find_package(drm_sim) + target_link_libraries(... drm_sim::drm_sim),
 # or `pkg-config --cflags --libs drm_sim`. Either way the include directory is
@@ -34,6 +37,17 @@ install(TARGETS drm_sim EXPORT drm_simTargets
     COMPONENT drm_sim_Runtime NAMELINK_COMPONENT drm_sim_Development
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT drm_sim_Development
   RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT drm_sim_Runtime)
+
+# The UMD layer (umd/): the static library drm_sim::umd in the same export
+# set, its headers under include/umd/, and the LD_PRELOAD library.
+install(TARGETS drm_sim_umd EXPORT drm_simTargets
+  ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT drm_sim_Development)
+install(TARGETS drm_sim_preload
+  LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT drm_sim_Runtime)
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/umd/"
+  DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/umd"
+  COMPONENT drm_sim_Development
+  FILES_MATCHING PATTERN "*.h")
 
 install(EXPORT drm_simTargets
   NAMESPACE drm_sim::
@@ -135,16 +149,21 @@ endforeach()
 set(DRM_SIM_PC_PREFIX "@DRM_SIM_PC_PREFIX@")
 configure_file("${PROJECT_SOURCE_DIR}/cmake/drm_sim.pc.in"
                "${PROJECT_BINARY_DIR}/cmake/drm_sim.pc.in" @ONLY)
+configure_file("${PROJECT_SOURCE_DIR}/cmake/drm_sim_umd.pc.in"
+               "${PROJECT_BINARY_DIR}/cmake/drm_sim_umd.pc.in" @ONLY)
 # Second pass (install time): the prefix.
 install(CODE "
   set(DRM_SIM_PC_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
   configure_file(\"${PROJECT_BINARY_DIR}/cmake/drm_sim.pc.in\"
                  \"${PROJECT_BINARY_DIR}/cmake/pc-install/drm_sim.pc\" @ONLY)
+  configure_file(\"${PROJECT_BINARY_DIR}/cmake/drm_sim_umd.pc.in\"
+                 \"${PROJECT_BINARY_DIR}/cmake/pc-install/drm_sim_umd.pc\" @ONLY)
   if(IS_ABSOLUTE \"${DRM_SIM_INSTALL_PKGCONFIGDIR}\")
     set(_drm_sim_pcdir \"${DRM_SIM_INSTALL_PKGCONFIGDIR}\")
   else()
     set(_drm_sim_pcdir \"\${CMAKE_INSTALL_PREFIX}/${DRM_SIM_INSTALL_PKGCONFIGDIR}\")
   endif()
   file(INSTALL DESTINATION \"\${_drm_sim_pcdir}\" TYPE FILE
-       FILES \"${PROJECT_BINARY_DIR}/cmake/pc-install/drm_sim.pc\")
+       FILES \"${PROJECT_BINARY_DIR}/cmake/pc-install/drm_sim.pc\"
+             \"${PROJECT_BINARY_DIR}/cmake/pc-install/drm_sim_umd.pc\")
 " COMPONENT drm_sim_Development)

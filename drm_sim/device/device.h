@@ -54,6 +54,10 @@ class Device {
   const Profile& profile() const { return profile_; }
   std::uint32_t instance() const { return instance_; }  // unique per process
   FaultPlan& plan() { return plan_; }
+  // What an interrupted ioctl returns (fault_plan.h): upstream -EINTR by
+  // default, or the -ERESTARTSYS model (transparent restart under SA_RESTART).
+  void set_signal_return(SignalReturn r) { signal_return_.store(r, std::memory_order_relaxed); }
+  SignalReturn signal_return() const { return signal_return_.load(std::memory_order_relaxed); }
   DeviceMemory& memory() { return memory_; }
 
   void set_event_sink(EventSink* sink) { sink_.store(sink, std::memory_order_release); }
@@ -87,6 +91,7 @@ class Device {
   DeviceMemory memory_{profile_, plan_};  // VRAM, residency, clock (after profile_, plan_)
   std::atomic<EventSink*> sink_{nullptr};
   std::atomic<bool> gone_{false};
+  std::atomic<SignalReturn> signal_return_{SignalReturn::kEintr};
   std::mutex bo_mu_;
   std::unordered_map<std::uint32_t, Bo> bos_;
   std::uint32_t next_bo_id_ = 1;

@@ -1,7 +1,12 @@
 // The front door: drm_sim_open() and drm_sim_ioctl(). One table maps each
 // request code to its handler; the argument is copied in (and out for IOWR
 // requests) exactly as drm_ioctl() does, and the handler's Status becomes 0
-// or -errno here and nowhere else.
+// or -errno here and nowhere else. It is also the return to user space of
+// the signal model: the pending signal ends with the ioctl, and in a device's
+// -ERESTARTSYS mode an ioctl interrupted by a non-fatal signal whose handler
+// has SA_RESTART is restarted here, from the caller's unchanged argument, as
+// the kernel's signal delivery restarts the system call.
+#include <csignal>
 #include <cstring>
 
 #include "drm_sim/core/log.h"
@@ -41,6 +46,20 @@ constexpr Entry kIoctls[] = {
     {DRM_IOCTL_SIM_MEM_STATS, ioctl::sim_mem_stats, "SIM_MEM_STATS"},
 };
 
+// A plan that signals every wait with an SA_RESTART handler would restart
+// forever (as a kernel would); past this bound the ioctl returns -EINTR.
+constexpr std::uint32_t kMaxTransparentRestarts = 10'000;
+
+// Whether the kernel would restart a system call interrupted by signo: its
+// handler is installed with SA_RESTART.
+bool handler_restarts(int signo) {
+  struct sigaction sa {};
+  if (signo <= 0 || signo >= NSIG || sigaction(signo, nullptr, &sa) != 0) return false;
+  const bool handled =
+      (sa.sa_flags & SA_SIGINFO) != 0 || (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN);
+  return handled && (sa.sa_flags & SA_RESTART) != 0;
+}
+
 const Entry* find_entry(unsigned long request) {
   for (const auto& e : kIoctls) {
     if (e.request == request) return &e;
@@ -58,9 +77,21 @@ int dispatch(DrmFile& file, unsigned long request, void* arg) {
   alignas(16) unsigned char kdata[256];
   if (size > sizeof kdata) return -EINVAL;
   if (arg == nullptr) return -EFAULT;
-  std::memcpy(kdata, arg, size);
-  const Status s = e->fn(file, kdata);
-  end_syscall();  // a pending signal is delivered on the way out
+  Status s;
+  for (std::uint32_t restarts = 0;; ++restarts) {
+    std::memcpy(kdata, arg, size);
+    s = e->fn(file, kdata);
+    const PendingSignal sig = current_signal();
+    end_syscall();  // a pending signal is delivered on the way out
+    if (s.error() != EINTR || !sig.pending || sig.fatal || restarts == kMaxTransparentRestarts ||
+        file.device().signal_return() != SignalReturn::kRestartSys ||
+        !handler_restarts(sig.signo)) {
+      break;
+    }
+    file.device().plan().note_transparent_restart();
+    DRM_SIM_LOG(kIoctl, "{}: -ERESTARTSYS, signal {} has SA_RESTART: restarted", e->name,
+                sig.signo);
+  }
   if ((_IOC_DIR(request) & _IOC_READ) != 0) std::memcpy(arg, kdata, size);
   if (!s.is_ok()) DRM_SIM_LOG(kIoctl, "{} -> -{}", e->name, s.error());
   return s.to_ret();

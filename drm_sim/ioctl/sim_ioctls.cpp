@@ -1,4 +1,5 @@
 // Simulator-only ioctls (drm_sim/drm_sim_ext.h): VM statistics and fault injection.
+#include <csignal>
 #include <vector>
 
 #include "drm_sim/core/log.h"
@@ -33,12 +34,20 @@ Status sim_vm_stats(DrmFile& f, void* arg) {
 
 Status sim_fault_inject(DrmFile& f, void* arg) {
   const auto* fi = static_cast<const drm_sim_fault_inject*>(arg);
-  if (DRM_SIM_IOCTL_DBG(fi->reserved[0] != 0 || fi->reserved[1] != 0) ||
-      DRM_SIM_IOCTL_DBG(fi->flags & ~DRM_SIM_FAULT_FLAG_FATAL)) {
+  const bool signal_op = fi->op == DRM_SIM_FAULT_SIGNAL_AT_WAIT ||
+                         fi->op == DRM_SIM_FAULT_SIGNAL_EVERY ||
+                         fi->op == DRM_SIM_FAULT_SIGNAL_RANDOM;
+  if (DRM_SIM_IOCTL_DBG(fi->reserved != 0) ||
+      DRM_SIM_IOCTL_DBG(fi->flags & ~DRM_SIM_FAULT_FLAG_FATAL) ||
+      DRM_SIM_IOCTL_DBG(fi->op != DRM_SIM_FAULT_SIGNAL_RANDOM && fi->probability_ppm != 0) ||
+      DRM_SIM_IOCTL_DBG(fi->probability_ppm > FaultPlan::kPpmOne) ||
+      DRM_SIM_IOCTL_DBG(!signal_op && fi->signo != 0) ||
+      DRM_SIM_IOCTL_DBG(fi->signo >= static_cast<std::uint32_t>(NSIG))) {
     return Status::err(EINVAL);
   }
   FaultPlan& plan = f.device().plan();
   const bool fatal = (fi->flags & DRM_SIM_FAULT_FLAG_FATAL) != 0;
+  if (signal_op) plan.set_signal_number(fi->signo == 0 ? SIGINT : static_cast<int>(fi->signo));
   switch (fi->op) {
     case DRM_SIM_FAULT_SIGNAL_AT_WAIT:
       plan.signal_at_wait(fi->n, fatal);
@@ -46,11 +55,26 @@ Status sim_fault_inject(DrmFile& f, void* arg) {
     case DRM_SIM_FAULT_SIGNAL_EVERY:
       plan.signal_every_wait(fatal);
       break;
+    case DRM_SIM_FAULT_SIGNAL_RANDOM:
+      plan.signal_random(fi->probability_ppm, fi->n, fatal);
+      break;
     case DRM_SIM_FAULT_FAIL_ALLOC_AT:
       plan.fail_alloc_at(fi->n);
       break;
     case DRM_SIM_FAULT_CLEAR:
       plan.clear();
+      break;
+    case DRM_SIM_FAULT_SET_SIGNAL_RETURN:
+      if (DRM_SIM_IOCTL_DBG(fi->n > DRM_SIM_SIGNAL_RETURN_ERESTARTSYS || fatal)) {
+        return Status::err(EINVAL);
+      }
+      f.device().set_signal_return(fi->n == DRM_SIM_SIGNAL_RETURN_ERESTARTSYS
+                                       ? SignalReturn::kRestartSys
+                                       : SignalReturn::kEintr);
+      break;
+    case DRM_SIM_FAULT_REAL_SIGNALS:
+      if (DRM_SIM_IOCTL_DBG(fi->n != 0)) return Status::err(EINVAL);
+      plan.set_real_signals_fatal(fatal);
       break;
     default:
       DRM_SIM_IOCTL_DBG(true);

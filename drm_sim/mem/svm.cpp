@@ -2,6 +2,7 @@
 // migrations between system memory and VRAM (spec §7).
 #include "drm_sim/mem/svm.h"
 
+#include <absl/container/btree_map.h>
 #include <absl/container/inlined_vector.h>
 #include <sys/mman.h>
 
@@ -100,12 +101,19 @@ std::byte* DeviceMemory::vram_bytes_locked(std::uint16_t tile, std::uint64_t off
 
 // -------------------------------------------------------------------- SvmSpace
 
-SvmSpace::SvmSpace(DeviceMemory& mem, const Profile& profile) : mem_(mem), profile_(profile) {}
+struct SvmSpace::Index {
+  // B-trees: few allocations and cache misses on the fault path.
+  absl::btree_map<std::uint64_t, DeviceMemory::ChunkRef> chunks;          // VRAM chunks by addr
+  std::map<std::uint32_t, absl::btree_map<std::uint64_t, GpuRange>> gpu;  // vm -> ranges
+};
+
+SvmSpace::SvmSpace(DeviceMemory& mem, const Profile& profile)
+    : mem_(mem), profile_(profile), ix_(std::make_unique<Index>()) {}
 
 SvmSpace::~SvmSpace() {
   std::lock_guard<std::mutex> g(mem_.mutex());
-  for (auto& [addr, ref] : chunks_) mem_.free_chunk_locked(ref);
-  chunks_.clear();
+  for (auto& [addr, ref] : ix_->chunks) mem_.free_chunk_locked(ref);
+  ix_->chunks.clear();
   for (auto& [start, m] : maps_) {
     if (m.data != nullptr) munmap(m.data, m.end - start);
   }
@@ -179,12 +187,12 @@ void SvmSpace::evict_overlapping_locked(VaRange r) {
   // Chunks are disjoint: only the last one starting at or below r.lo() can
   // reach into r from below.
   absl::InlinedVector<std::uint64_t, 8> victims;
-  auto c = chunks_.upper_bound(r.lo());
-  if (c != chunks_.begin()) {
+  auto c = ix_->chunks.upper_bound(r.lo());
+  if (c != ix_->chunks.begin()) {
     const auto below = std::prev(c);
     if (below->first + below->second->size > r.lo()) victims.push_back(below->first);
   }
-  for (; c != chunks_.end() && c->first < r.hi(); ++c) victims.push_back(c->first);
+  for (; c != ix_->chunks.end() && c->first < r.hi(); ++c) victims.push_back(c->first);
   for (const std::uint64_t cs : victims) migrate_chunk_to_sys_locked(cs);
 }
 
@@ -258,7 +266,7 @@ Status SvmSpace::do_access_locked(MemAccess& a, Mapping& m, std::uint64_t map_st
 }
 
 void SvmSpace::invalidate_all_vms_locked(VaRange r) {
-  for (auto& [vm, ranges] : gpu_) {
+  for (auto& [vm, ranges] : ix_->gpu) {
     auto it = ranges.upper_bound(r.lo());
     if (it != ranges.begin() && std::prev(it)->second.end > r.lo()) --it;
     while (it != ranges.end() && it->first < r.hi()) {
@@ -288,7 +296,7 @@ Status SvmSpace::migrate_to_vram_locked(VaRange chunk, std::uint16_t tile) {
     ps[i].tile = static_cast<std::uint8_t>(tile);
     ps[i].vram_page = static_cast<std::uint32_t>(first_vram_page + i);
   }
-  chunks_.emplace(chunk.lo(), *ref);
+  ix_->chunks.emplace(chunk.lo(), *ref);
   invalidate_all_vms_locked(chunk);  // their PTEs pointed at the system pages
   MemStats& st = mem_.stats_locked();
   ++st.migrations_to_vram;
@@ -300,8 +308,8 @@ Status SvmSpace::migrate_to_vram_locked(VaRange chunk, std::uint16_t tile) {
 }
 
 void SvmSpace::migrate_chunk_to_sys_locked(std::uint64_t chunk_addr) {
-  auto it = chunks_.find(chunk_addr);
-  if (it == chunks_.end()) return;
+  auto it = ix_->chunks.find(chunk_addr);
+  if (it == ix_->chunks.end()) return;
   const DeviceMemory::ChunkRef ref = it->second;
   const std::uint64_t size = ref->size;
   std::uint64_t map_start = 0;
@@ -314,7 +322,7 @@ void SvmSpace::migrate_chunk_to_sys_locked(std::uint64_t chunk_addr) {
     PageState* ps = &m->pages[(chunk_addr - map_start) / kPage];
     for (std::uint64_t i = 0; i < size / kPage; ++i) ps[i].in_vram = 0;
   }
-  chunks_.erase(it);
+  ix_->chunks.erase(it);
   invalidate_all_vms_locked(VaRange::from_bounds(chunk_addr, chunk_addr + size));
   MemStats& st = mem_.stats_locked();
   ++st.migrations_to_sys;
@@ -336,7 +344,7 @@ Status SvmSpace::cpu_access(MemAccess& a) {
   if (ps->in_vram != 0) {
     // HMM: a CPU touch of a device page migrates it (its chunk) back.
     ++mem_.stats_locked().cpu_faults;
-    auto c = chunks_.upper_bound(a.addr);
+    auto c = ix_->chunks.upper_bound(a.addr);
     --c;
     migrate_chunk_to_sys_locked(c->first);
   }
@@ -365,7 +373,7 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
   Mapping* m = mapping_of_locked(a.addr, &map_start);
   if (m == nullptr) return Status::err(EFAULT);  // GPU segmentation fault
   PageState* ps = &m->pages[(a.addr - map_start) / kPage];
-  auto& ranges = gpu_[vm_id];
+  auto& ranges = ix_->gpu[vm_id];
   auto r = ranges.upper_bound(a.addr);
   const auto covering =
       r != ranges.begin() && std::prev(r)->second.end > a.addr ? std::prev(r) : ranges.end();
@@ -373,7 +381,7 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
   const bool placed = where.vram ? (ps->in_vram != 0 && ps->tile == where.tile) : ps->in_vram == 0;
   if (mapped && placed) {
     if (ps->in_vram != 0) {
-      auto c = chunks_.upper_bound(a.addr);
+      auto c = ix_->chunks.upper_bound(a.addr);
       mem_.touch_locked(std::prev(c)->second);
     }
     charge_access_locked(*ps, a.size);
@@ -399,6 +407,14 @@ void SvmSpace::charge_access_locked(const PageState& ps, std::uint32_t size) {
   }
 }
 
+bool SvmSpace::overlaps_vram_chunk_locked(VaRange r) const {
+  auto c = ix_->chunks.lower_bound(r.lo());
+  if (c != ix_->chunks.begin() && std::prev(c)->first + std::prev(c)->second->size > r.lo()) {
+    return true;
+  }
+  return c != ix_->chunks.end() && c->first < r.hi();
+}
+
 Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& vma,
                                           std::uint16_t tile, std::uint64_t addr,
                                           const Placement& where) {
@@ -407,7 +423,7 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
   if (m == nullptr) return Status::err(EFAULT);  // GPU segmentation fault
   const PageState& ps = m->pages[(addr - map_start) / kPage];
   const bool placed = where.vram ? (ps.in_vram != 0 && ps.tile == where.tile) : ps.in_vram == 0;
-  auto& ranges = gpu_[vm_id];
+  auto& ranges = ix_->gpu[vm_id];
   auto r = ranges.upper_bound(addr);
   const auto covering =
       r != ranges.begin() && std::prev(r)->second.end > addr ? std::prev(r) : ranges.end();
@@ -420,7 +436,6 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
   VaRange chunk;
   if (covering != ranges.end()) {
     chunk = VaRange::from_bounds(covering->first, covering->second.end);  // re-place it
-    ranges.erase(covering);
   } else {
     // Populated ranges bound the chunk; ranges are disjoint and candidate
     // chunks are aligned blocks around addr, so only the nearest range below
@@ -440,6 +455,11 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
     if (!c) return c.status();
     chunk = *c;
   }
+  // The wait for the migration copy (interruptible), before anything moves.
+  if (where.vram || overlaps_vram_chunk_locked(chunk)) {
+    DRM_SIM_TRY(mem_.plan().on_wait(WaitKind::kInterruptible));
+  }
+  if (covering != ranges.end()) ranges.erase(covering);
   if (where.vram) {
     Status s = Status::err(ENOMEM);
     for (int attempt = 0; attempt < 3 && !s.is_ok(); ++attempt) {  // xe retries 3 times
@@ -450,7 +470,7 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
     evict_overlapping_locked(chunk);
   }
   ever_populated_.store(true, std::memory_order_release);
-  gpu_[vm_id][chunk.lo()] = GpuRange{chunk.hi(), static_cast<std::uint8_t>(1u << tile)};
+  ix_->gpu[vm_id][chunk.lo()] = GpuRange{chunk.hi(), static_cast<std::uint8_t>(1u << tile)};
   return chunk;
 }
 
@@ -467,8 +487,8 @@ Status SvmSpace::prefetch(std::uint32_t vm_id, const FaultVma& vma, VaRange rang
 
 std::uint32_t SvmSpace::invalidate(std::uint32_t vm_id, VaRange r) {
   std::lock_guard<std::mutex> g(mem_.mutex());
-  auto vit = gpu_.find(vm_id);
-  if (vit == gpu_.end()) return 0;
+  auto vit = ix_->gpu.find(vm_id);
+  if (vit == ix_->gpu.end()) return 0;
   auto& ranges = vit->second;
   std::uint32_t tiles = 0;
   auto it = ranges.upper_bound(r.lo());
@@ -483,8 +503,8 @@ std::uint32_t SvmSpace::invalidate(std::uint32_t vm_id, VaRange r) {
 
 void SvmSpace::split_at(std::uint32_t vm_id, std::uint64_t at) {
   std::lock_guard<std::mutex> g(mem_.mutex());
-  auto vit = gpu_.find(vm_id);
-  if (vit != gpu_.end()) {
+  auto vit = ix_->gpu.find(vm_id);
+  if (vit != ix_->gpu.end()) {
     auto& ranges = vit->second;
     auto it = ranges.upper_bound(at);
     if (it != ranges.begin() && std::prev(it)->first < at && std::prev(it)->second.end > at) {
@@ -492,8 +512,8 @@ void SvmSpace::split_at(std::uint32_t vm_id, std::uint64_t at) {
       ++mem_.stats_locked().gpu_invalidations;
     }
   }
-  auto c = chunks_.upper_bound(at);
-  if (c != chunks_.begin()) {
+  auto c = ix_->chunks.upper_bound(at);
+  if (c != ix_->chunks.begin()) {
     --c;
     if (c->first < at && c->first + c->second->size > at) migrate_chunk_to_sys_locked(c->first);
   }
@@ -501,7 +521,7 @@ void SvmSpace::split_at(std::uint32_t vm_id, std::uint64_t at) {
 
 void SvmSpace::forget_vm(std::uint32_t vm_id) {
   std::lock_guard<std::mutex> g(mem_.mutex());
-  gpu_.erase(vm_id);
+  ix_->gpu.erase(vm_id);
 }
 
 std::optional<SvmSpace::PageInfo> SvmSpace::page_info(std::uint64_t addr) {
@@ -514,8 +534,8 @@ std::optional<SvmSpace::PageInfo> SvmSpace::page_info(std::uint64_t addr) {
 std::vector<VaRange> SvmSpace::gpu_ranges(std::uint32_t vm_id) {
   std::lock_guard<std::mutex> g(mem_.mutex());
   std::vector<VaRange> out;
-  auto vit = gpu_.find(vm_id);
-  if (vit == gpu_.end()) return out;
+  auto vit = ix_->gpu.find(vm_id);
+  if (vit == ix_->gpu.end()) return out;
   for (const auto& [start, r] : vit->second) out.push_back(VaRange::from_bounds(start, r.end));
   return out;
 }

@@ -22,8 +22,6 @@
 // read-only VMA, ENOMEM VRAM exhausted with nothing evictable.
 #pragma once
 
-#include <absl/container/btree_map.h>
-
 #include <atomic>
 #include <cstdint>
 #include <list>
@@ -91,6 +89,7 @@ class DeviceMemory {
   CopyEngine& copy_engine_locked() { return copy_; }
   SimClock& clock() { return clock_; }
   const Profile& profile() const { return profile_; }
+  FaultPlan& plan() { return plan_; }
   void forget_owner_locked(SvmSpace* owner);
 
  private:
@@ -153,6 +152,12 @@ class SvmSpace {
   // VM_BIND PREFETCH over a mirror VMA: populates every chunk of `range`
   // (inside vma) at `where` for `tile`, as faults would, without accessing.
   // EFAULT where the CPU mapping is missing.
+  //
+  // Faults and prefetch wait for each migration copy interruptibly (EINTR
+  // from the device's FaultPlan or a pending signal). The wait is modelled
+  // before the copy commits: an interrupted migration leaves its chunk
+  // exactly as it was (pages, contents and GPU range), chunks populated
+  // before it stay populated, and a restart converges on the same state.
   Status prefetch(std::uint32_t vm_id, const FaultVma& vma, VaRange range, std::uint16_t tile,
                   const Placement& where);
 
@@ -211,6 +216,7 @@ class SvmSpace {
   void migrate_chunk_to_sys_locked(std::uint64_t chunk_addr);
   // Every VRAM chunk overlapping r goes back to system memory.
   void evict_overlapping_locked(VaRange r);
+  bool overlaps_vram_chunk_locked(VaRange r) const;
   void invalidate_all_vms_locked(VaRange r);
   Status do_access_locked(MemAccess& a);
   // Advances the clock by one GPU access to the page (local or remote).
@@ -220,9 +226,10 @@ class SvmSpace {
   DeviceMemory& mem_;
   const Profile& profile_;
   std::map<std::uint64_t, Mapping> maps_;  // by start
-  // B-trees (absl): few allocations and cache misses on the fault path.
-  absl::btree_map<std::uint64_t, DeviceMemory::ChunkRef> chunks_;          // VRAM chunks by addr
-  std::map<std::uint32_t, absl::btree_map<std::uint64_t, GpuRange>> gpu_;  // vm -> ranges
+  // VRAM chunks by address and every VM's GPU ranges: B-trees (absl, a
+  // private dependency, hence defined in svm.cpp).
+  struct Index;
+  std::unique_ptr<Index> ix_;
 
   std::atomic<bool> ever_populated_{false};
 };

@@ -3,7 +3,10 @@
 // SimRwLock models a kernel rw_semaphore: lock_write/lock_read take a
 // WaitKind (killable, interruptible or uninterruptible) and ask the device's
 // FaultPlan before blocking, so an injected or pending signal turns into
-// EINTR exactly where the kernel would return it.
+// EINTR exactly where the kernel would return it. When the lock is contended
+// a killable or interruptible acquisition blocks in block_until()
+// (signal_wait.h), so a real POSIX signal arriving meanwhile interrupts it;
+// an uninterruptible one blocks in the mutex and ignores signals.
 //
 // Owns: a std::shared_mutex. Locking: it is the lock. Errors: EINTR only.
 #pragma once
@@ -11,6 +14,7 @@
 #include <shared_mutex>
 
 #include "drm_sim/sync/fault_plan.h"
+#include "drm_sim/sync/signal_wait.h"
 
 namespace drm_sim {
 
@@ -18,13 +22,21 @@ class SimRwLock {
  public:
   Status lock_write(WaitKind kind, FaultPlan& plan) {
     DRM_SIM_TRY(plan.on_wait(kind));
-    mu_.lock();
-    return Status::ok();
+    if (mu_.try_lock()) return Status::ok();
+    if (kind == WaitKind::kUninterruptible) {
+      mu_.lock();
+      return Status::ok();
+    }
+    return block_until([this] { return mu_.try_lock(); }, kind, plan);
   }
   Status lock_read(WaitKind kind, FaultPlan& plan) {
     DRM_SIM_TRY(plan.on_wait(kind));
-    mu_.lock_shared();
-    return Status::ok();
+    if (mu_.try_lock_shared()) return Status::ok();
+    if (kind == WaitKind::kUninterruptible) {
+      mu_.lock_shared();
+      return Status::ok();
+    }
+    return block_until([this] { return mu_.try_lock_shared(); }, kind, plan);
   }
   void unlock_write() { mu_.unlock(); }
   void unlock_read() { mu_.unlock_shared(); }

@@ -7,7 +7,9 @@
 # then runs both binaries. Any failure exits non-zero with the reason.
 #
 # Also compiles one C++20 translation unit including every installed C++
-# header (when --cxx is given), so the public/internal split stays consistent.
+# header (when --cxx is given), so the public/internal split stays consistent,
+# and builds tests/install/umd_consumer.cpp against the installed UMD layer
+# (drm_sim_umd.pc and find_package's drm_sim::umd) and runs it.
 #
 # usage: run_install_test.sh --build-dir DIR [--cc CC] [--cxx CXX] [--cmake CMAKE]
 #                            [--generator NAME] [--make-program PATH]
@@ -97,6 +99,13 @@ if grep -rEn '#[[:space:]]*include[[:space:]]*[<"]((spdlog|boost|absl)/|drm_sim/
   die "an installed header includes an internal header or a private dependency"
 fi
 
+for h in umd/objects/device.h umd/objects/vm.h umd/kmd/restarting_kmd.h umd/core/result.h; do
+  [[ -f "$inc/$h" ]] || die "UMD header $h was not installed"
+done
+[[ -f "$libdir/libdrm_sim_umd.a" ]] || die "libdrm_sim_umd.a was not installed in $libdir"
+[[ -f "$libdir/libdrm_sim_preload.so" ]] || die "libdrm_sim_preload.so was not installed in $libdir"
+[[ -f "$libdir/pkgconfig/drm_sim_umd.pc" ]] || die "drm_sim_umd.pc was not installed"
+
 pcfile="$libdir/pkgconfig/drm_sim.pc"
 cfgdir="$libdir/cmake/drm_sim"
 [[ -f "$pcfile" ]] || die "drm_sim.pc was not installed in $libdir/pkgconfig"
@@ -133,6 +142,13 @@ if [[ -n "$cxx" ]]; then
     $(pkg-config --cflags drm_sim) "$work/all_headers.cpp"
 fi
 
+if [[ -n "$cxx" ]]; then
+  step "pkg-config: drm_sim_umd (C++ UMD consumer)"
+  # shellcheck disable=SC2046
+  quiet "$cxx" -Wall -Wextra -Wpedantic -Werror "${san_flags[@]}" -o "$work/umd_consumer_pkgconfig" \
+    "$here/umd_consumer.cpp" $(pkg-config --cflags --libs drm_sim_umd)
+fi
+
 # --- 3. CMake find_package build ---------------------------------------------------
 step "cmake consumer: find_package(drm_sim) with CMAKE_PREFIX_PATH=$prefix"
 cfg_args=(-S "$here/cmake_consumer" -B "$work/cmake_consumer"
@@ -141,6 +157,10 @@ cfg_args=(-S "$here/cmake_consumer" -B "$work/cmake_consumer"
 if [[ -n "$generator" ]]; then cfg_args+=(-G "$generator"); fi
 if [[ -n "$make_program" ]]; then cfg_args+=("-DCMAKE_MAKE_PROGRAM=$make_program"); fi
 if [[ ${#san_flags[@]} -gt 0 ]]; then cfg_args+=("-DCMAKE_C_FLAGS=${san_flags[*]}"); fi
+if [[ -n "$cxx" ]]; then
+  cfg_args+=(-DDRM_SIM_CONSUMER_UMD=ON "-DCMAKE_CXX_COMPILER=$cxx")
+  if [[ ${#san_flags[@]} -gt 0 ]]; then cfg_args+=("-DCMAKE_CXX_FLAGS=${san_flags[*]}"); fi
+fi
 quiet "$cmake_bin" "${cfg_args[@]}"
 found_dir="$(sed -n 's/^drm_sim_DIR:PATH=//p' "$work/cmake_consumer/CMakeCache.txt")"
 [[ "$found_dir" == "$prefix"/* ]] || die "find_package(drm_sim) found $found_dir, not the package in $prefix"
@@ -149,7 +169,9 @@ quiet "$cmake_bin" --build "$work/cmake_consumer"
 
 # --- 4. run both -------------------------------------------------------------------
 export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-for exe in "$work/c_consumer_pkgconfig" "$work/cmake_consumer/c_consumer"; do
+exes=("$work/c_consumer_pkgconfig" "$work/cmake_consumer/c_consumer")
+if [[ -n "$cxx" ]]; then exes+=("$work/umd_consumer_pkgconfig" "$work/cmake_consumer/umd_consumer"); fi
+for exe in "${exes[@]}"; do
   step "run $(basename "$(dirname "$exe")")/$(basename "$exe")"
   resolved="$(ldd "$exe" | awk '$1 ~ /^libdrm_sim\.so/ {print $3}')"
   [[ "$resolved" == "$libdir"/* ]] || die "$exe loads libdrm_sim from '$resolved', not from $libdir"

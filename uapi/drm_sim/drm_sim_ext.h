@@ -9,6 +9,7 @@
 #define DRM_SIM_DRM_SIM_EXT_H
 
 #include <drm.h>
+#include <stddef.h>
 
 #if defined(__cplusplus)
 extern "C" {
@@ -41,17 +42,29 @@ struct drm_sim_vm_stats {
 #define DRM_SIM_FAULT_SIGNAL_AT_WAIT 0 /* signal at the n-th killable/interruptible wait */
 #define DRM_SIM_FAULT_SIGNAL_EVERY 1   /* signal at every such wait */
 #define DRM_SIM_FAULT_FAIL_ALLOC_AT 2  /* fail the n-th allocation with ENOMEM */
-#define DRM_SIM_FAULT_CLEAR 3          /* disarm everything */
+#define DRM_SIM_FAULT_CLEAR 3          /* disarm every injected signal and failure */
+#define DRM_SIM_FAULT_SIGNAL_RANDOM 4  /* signal at each such wait with probability_ppm, seed n */
+#define DRM_SIM_FAULT_SET_SIGNAL_RETURN 5 /* n = DRM_SIM_SIGNAL_RETURN_*: the device's convention */
+#define DRM_SIM_FAULT_REAL_SIGNALS 6   /* flags FATAL: real signals with a handler count as fatal */
 #define DRM_SIM_FAULT_FLAG_FATAL (1u << 0) /* the signal is fatal (SIGKILL-like) */
 
-/* Arms the device's fault plan (counted from this call). */
-struct drm_sim_fault_inject {
-	__u32 op;          /* DRM_SIM_FAULT_* */
-	__u32 flags;       /* DRM_SIM_FAULT_FLAG_* */
-	__u64 n;           /* k-th wait / n-th allocation, 1-based */
-	__u64 reserved[2]; /* MBZ */
-};
+/* What an interrupted ioctl returns (DRM_SIM_FAULT_SET_SIGNAL_RETURN). */
+#define DRM_SIM_SIGNAL_RETURN_EINTR 0      /* upstream xe: -EINTR (the default) */
+#define DRM_SIM_SIGNAL_RETURN_ERESTARTSYS 1 /* restarted transparently when the signal's
+                                            * handler has SA_RESTART, else -EINTR */
 
+/* Arms the device's fault plan (counted from this call). Fields an op does
+ * not use must be zero. */
+struct drm_sim_fault_inject {
+	__u32 op;              /* DRM_SIM_FAULT_* */
+	__u32 flags;           /* DRM_SIM_FAULT_FLAG_* */
+	__u64 n;               /* k-th wait / n-th allocation, 1-based; SIGNAL_RANDOM: the
+	                        * seed; SET_SIGNAL_RETURN: DRM_SIM_SIGNAL_RETURN_* */
+	__u32 probability_ppm; /* SIGNAL_RANDOM: chance per wait in millionths, 1..1000000 */
+	__u32 signo;           /* SIGNAL_*: the signal number injected signals model, for
+	                        * SA_RESTART (0: SIGINT) */
+	__u64 reserved;        /* MBZ */
+};
 /* The simulated process's address space (what CPU-address-mirror VMAs
  * mirror): anonymous mappings made and removed. Unmapping invalidates the
  * GPU's mirror ranges over the range in every VM of the file. */
@@ -122,6 +135,23 @@ struct drm_sim_mem_stats {
 #define DRM_IOCTL_SIM_VM_STATS DRM_IOWR(DRM_COMMAND_BASE + DRM_SIM_VM_STATS, struct drm_sim_vm_stats)
 #define DRM_IOCTL_SIM_FAULT_INJECT \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_SIM_FAULT_INJECT, struct drm_sim_fault_inject)
+
+/* Compile-time layout checks (C11 and C++). */
+#if defined(__cplusplus)
+#define DRM_SIM_EXT_ABI_CHECK(expr, msg) static_assert(expr, msg)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define DRM_SIM_EXT_ABI_CHECK(expr, msg) _Static_assert(expr, msg)
+#endif
+#if defined(DRM_SIM_EXT_ABI_CHECK)
+DRM_SIM_EXT_ABI_CHECK(sizeof(struct drm_sim_fault_inject) == 32, "drm_sim_fault_inject");
+DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_fault_inject, n) == 8, "fault_inject.n");
+DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_fault_inject, probability_ppm) == 16,
+                      "fault_inject.probability_ppm");
+DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_fault_inject, signo) == 20, "fault_inject.signo");
+DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_fault_inject, reserved) == 24,
+                      "fault_inject.reserved");
+#undef DRM_SIM_EXT_ABI_CHECK
+#endif
 
 #if defined(__cplusplus)
 }
