@@ -25,6 +25,8 @@
 
 namespace drm_sim {
 
+class DeviceMemory;
+
 enum class AccessKind : std::uint8_t { kRead = 0, kWrite = 1, kAtomic = 2 };
 
 // Largest aligned chunk in {2 MiB, 64 KiB, 4 KiB} (not below min_chunk) that
@@ -39,6 +41,7 @@ struct Placement {
   std::uint16_t tile = 0;      // VRAM tile (vram only)
   std::int32_t device_fd = 0;  // > 0: another device's VRAM (uapi 7.0), region in `region`
   std::uint16_t region = 0;
+  DeviceMemory* peer = nullptr;  // set by the fault path: the peer device's memory
   bool operator==(const Placement&) const = default;
 };
 

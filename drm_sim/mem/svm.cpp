@@ -21,32 +21,60 @@ std::byte* map_anonymous(std::uint64_t size) {
   return p == MAP_FAILED ? nullptr : static_cast<std::byte*>(p);
 }
 
+// Devices of one interconnect group share a memory mutex (svm.h, Locking).
+std::shared_ptr<std::mutex> memory_mutex_for(const std::string& group) {
+  if (group.empty()) return std::make_shared<std::mutex>();
+  // Leaked on purpose: devices may be destroyed during static destruction.
+  static auto* reg_mu = new std::mutex;
+  static auto* reg = new std::map<std::string, std::weak_ptr<std::mutex>>;
+  std::lock_guard<std::mutex> g(*reg_mu);
+  std::weak_ptr<std::mutex>& slot = (*reg)[group];
+  if (auto m = slot.lock()) return m;
+  auto m = std::make_shared<std::mutex>();
+  slot = m;
+  return m;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- DeviceMemory
 
 DeviceMemory::DeviceMemory(const Profile& profile, FaultPlan& plan)
-    : profile_(profile), plan_(plan), tiles_(profile.num_tiles), copy_(profile.timing) {
+    : profile_(profile),
+      plan_(plan),
+      mu_(memory_mutex_for(profile.interconnect_group)),
+      tiles_(profile.num_tiles),
+      copy_(profile.timing) {
   for (std::uint16_t t = 0; t < tiles_.size(); ++t) {
     if (const MemRegionDesc* r = profile.vram_for_tile(t)) tiles_[t].size = r->size;
   }
 }
 
 DeviceMemory::~DeviceMemory() {
+  {
+    // This device's own files are gone; chunks left here belong to files of
+    // peer devices (uapi 7.0 placement): their pages go home to system memory.
+    std::lock_guard<std::mutex> g(*mu_);
+    while (!lru_.empty()) {
+      const std::size_t before = lru_.size();
+      lru_.front().owner->evict_chunk_locked(lru_.begin());
+      if (lru_.size() == before) lru_.pop_front();  // not the owner's any more
+    }
+  }
   for (Tile& t : tiles_) {
     if (t.data != nullptr) munmap(t.data, t.size);
   }
 }
 
 MemStats DeviceMemory::stats() {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<std::mutex> g(*mu_);
   MemStats s = stats_;
   s.sim_time_ns = clock_.now().ns();
   return s;
 }
 
 std::uint64_t DeviceMemory::vram_used(std::uint16_t tile) {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<std::mutex> g(*mu_);
   if (tile >= tiles_.size() || !tiles_[tile].alloc) return 0;
   return tiles_[tile].alloc->used().v;
 }
@@ -72,7 +100,7 @@ Result<DeviceMemory::ChunkRef> DeviceMemory::alloc_chunk_locked(SvmSpace* owner,
   DRM_SIM_TRY(ensure_tile_locked(tile));
   for (;;) {
     auto b = tiles_[tile].alloc->alloc(Bytes{size});
-    if (b) return lru_.insert(lru_.end(), Chunk{owner, addr, size, tile, b->offset.v});
+    if (b) return lru_.insert(lru_.end(), Chunk{owner, this, addr, size, tile, b->offset.v});
     if (b.status().error() != ENOSPC) return b.status();
     // Evict the least recently used chunk of this tile and retry.
     auto victim =
@@ -105,14 +133,55 @@ struct SvmSpace::Index {
   // B-trees: few allocations and cache misses on the fault path.
   absl::btree_map<std::uint64_t, DeviceMemory::ChunkRef> chunks;          // VRAM chunks by addr
   std::map<std::uint32_t, absl::btree_map<std::uint64_t, GpuRange>> gpu;  // vm -> ranges
+  std::vector<DeviceMemory*> peers;  // PageState::dev k names peers[k-1]
 };
+
+DeviceMemory& SvmSpace::device_of_locked(const PageState& ps) {
+  return ps.dev == 0 ? mem_ : *ix_->peers[ps.dev - 1u];
+}
+
+std::uint16_t SvmSpace::peer_slot_locked(DeviceMemory* dev) {
+  if (dev == nullptr || dev == &mem_) return 0;
+  auto& p = ix_->peers;
+  const auto it = std::find(p.begin(), p.end(), dev);
+  if (it != p.end()) return static_cast<std::uint16_t>(it - p.begin() + 1);
+  p.push_back(dev);
+  return static_cast<std::uint16_t>(p.size());
+}
+
+bool SvmSpace::placed_locked(const PageState& ps, const FaultVma& vma, const Placement& where) {
+  // ONLY_SYSTEM_PAGES: pages in another device's VRAM stay there, mapped remotely.
+  if (ps.in_vram != 0 && ps.dev != 0 && vma.attrs.migration_policy == 1) return true;
+  if (!where.vram) return ps.in_vram == 0;
+  return ps.in_vram != 0 && ps.tile == where.tile &&
+         &device_of_locked(ps) == (where.peer != nullptr ? where.peer : &mem_);
+}
+
+namespace {
+
+// uapi 7.0: a preferred location naming a device fd becomes that device's
+// VRAM (a peer's, or this device's own when the fd names it); a closed fd
+// falls back to the faulting tile's VRAM.
+Placement resolve_devmem(Placement where, const FaultVma& vma, std::uint16_t tile) {
+  if (!where.vram || where.device_fd <= 0) return where;
+  where.device_fd = 0;
+  if (vma.peer != nullptr) {
+    where.peer = vma.peer;
+    where.tile = vma.peer_tile;
+  } else {
+    where.tile = vma.fd_is_self ? vma.peer_tile : tile;
+  }
+  return where;
+}
+
+}  // namespace
 
 SvmSpace::SvmSpace(DeviceMemory& mem, const Profile& profile)
     : mem_(mem), profile_(profile), ix_(std::make_unique<Index>()) {}
 
 SvmSpace::~SvmSpace() {
   std::lock_guard<std::mutex> g(mem_.mutex());
-  for (auto& [addr, ref] : ix_->chunks) mem_.free_chunk_locked(ref);
+  for (auto& [addr, ref] : ix_->chunks) ref->home->free_chunk_locked(ref);
   ix_->chunks.clear();
   for (auto& [start, m] : maps_) {
     if (m.data != nullptr) munmap(m.data, m.end - start);
@@ -239,10 +308,10 @@ Status SvmSpace::do_access_locked(MemAccess& a, Mapping& m, std::uint64_t map_st
     }
     return Status::ok();
   }
-  std::byte* bytes =
-      ps->in_vram != 0
-          ? mem_.vram_bytes_locked(ps->tile, std::uint64_t{ps->vram_page} * kPage) + off
-          : m.data + (a.addr - map_start);
+  std::byte* bytes = ps->in_vram != 0 ? device_of_locked(*ps).vram_bytes_locked(
+                                            ps->tile, std::uint64_t{ps->vram_page} * kPage) +
+                                            off
+                                      : m.data + (a.addr - map_start);
   switch (a.kind) {
     case AccessKind::kRead:
       if (a.data == nullptr) return Status::err(EFAULT);
@@ -276,10 +345,11 @@ void SvmSpace::invalidate_all_vms_locked(VaRange r) {
   }
 }
 
-Status SvmSpace::migrate_to_vram_locked(VaRange chunk, std::uint16_t tile) {
+Status SvmSpace::migrate_to_vram_locked(VaRange chunk, DeviceMemory& target, std::uint16_t tile) {
   // Pages already in a VRAM chunk that is not exactly this one go home first.
   evict_overlapping_locked(chunk);
-  auto ref = mem_.alloc_chunk_locked(this, chunk.lo(), chunk.size().v, tile);
+  const std::uint16_t slot = peer_slot_locked(&target);
+  auto ref = target.alloc_chunk_locked(this, chunk.lo(), chunk.size().v, tile);
   if (!ref) return ref.status();
   const std::uint64_t first_vram_page = (*ref)->vram_offset / kPage;
   std::uint64_t map_start = 0;
@@ -288,13 +358,14 @@ Status SvmSpace::migrate_to_vram_locked(VaRange chunk, std::uint16_t tile) {
   const std::uint64_t n = chunk.size().v / kPage;
   if (profile_.backing == BackingMode::kData) {
     // Every page is in system memory now: one contiguous copy.
-    std::memcpy(mem_.vram_bytes_locked(tile, (*ref)->vram_offset),
+    std::memcpy(target.vram_bytes_locked(tile, (*ref)->vram_offset),
                 m->data + (chunk.lo() - map_start), chunk.size().v);
   }
   for (std::uint64_t i = 0; i < n; ++i) {
     ps[i].in_vram = 1;
     ps[i].tile = static_cast<std::uint8_t>(tile);
     ps[i].vram_page = static_cast<std::uint32_t>(first_vram_page + i);
+    ps[i].dev = slot;
   }
   ix_->chunks.emplace(chunk.lo(), *ref);
   invalidate_all_vms_locked(chunk);  // their PTEs pointed at the system pages
@@ -317,10 +388,13 @@ void SvmSpace::migrate_chunk_to_sys_locked(std::uint64_t chunk_addr) {
     // The chunk's pages are one contiguous VRAM block: one copy back.
     if (profile_.backing == BackingMode::kData) {
       std::memcpy(m->data + (chunk_addr - map_start),
-                  mem_.vram_bytes_locked(ref->tile, ref->vram_offset), size);
+                  ref->home->vram_bytes_locked(ref->tile, ref->vram_offset), size);
     }
     PageState* ps = &m->pages[(chunk_addr - map_start) / kPage];
-    for (std::uint64_t i = 0; i < size / kPage; ++i) ps[i].in_vram = 0;
+    for (std::uint64_t i = 0; i < size / kPage; ++i) {
+      ps[i].in_vram = 0;
+      ps[i].dev = 0;
+    }
   }
   ix_->chunks.erase(it);
   invalidate_all_vms_locked(VaRange::from_bounds(chunk_addr, chunk_addr + size));
@@ -330,7 +404,7 @@ void SvmSpace::migrate_chunk_to_sys_locked(std::uint64_t chunk_addr) {
   const SimTime done = mem_.copy_engine_locked().submit(
       CopyJob{Bytes{size}, CopyDirection::kVramToHost}, mem_.clock().now());
   mem_.clock().advance_to(done);
-  mem_.free_chunk_locked(ref);
+  ref->home->free_chunk_locked(ref);
 }
 
 void SvmSpace::evict_chunk_locked(DeviceMemory::ChunkRef c) {
@@ -360,12 +434,7 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
   }
   auto want = decide_placement(vma.attrs, a.kind, profile_, tile);
   if (!want) return want.status();
-  Placement where = *want;
-  if (where.vram && where.device_fd > 0) {
-    // uapi 7.0: another device's VRAM is not modelled yet; use this device's.
-    where.device_fd = 0;
-    where.tile = tile;
-  }
+  const Placement where = resolve_devmem(*want, vma, tile);
   std::lock_guard<std::mutex> g(mem_.mutex());
   MemStats& st = mem_.stats_locked();
   ++st.gpu_accesses;
@@ -378,11 +447,10 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
   const auto covering =
       r != ranges.begin() && std::prev(r)->second.end > a.addr ? std::prev(r) : ranges.end();
   const bool mapped = covering != ranges.end() && (covering->second.pte_tiles & (1u << tile)) != 0;
-  const bool placed = where.vram ? (ps->in_vram != 0 && ps->tile == where.tile) : ps->in_vram == 0;
-  if (mapped && placed) {
+  if (mapped && placed_locked(*ps, vma, where)) {
     if (ps->in_vram != 0) {
-      auto c = ix_->chunks.upper_bound(a.addr);
-      mem_.touch_locked(std::prev(c)->second);
+      const DeviceMemory::ChunkRef c = std::prev(ix_->chunks.upper_bound(a.addr))->second;
+      c->home->touch_locked(c);
     }
     charge_access_locked(*ps, a.size);
     return do_access_locked(a, *m, map_start);
@@ -397,9 +465,10 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
 }
 
 void SvmSpace::charge_access_locked(const PageState& ps, std::uint32_t size) {
-  // A discrete GPU reaches system memory over the host link (a remote
-  // access); VRAM, and an integrated part's system memory, are local.
-  if (ps.in_vram == 0 && profile_.features.discrete) {
+  // A discrete GPU reaches system memory over the host link, and a peer's
+  // VRAM over the interconnect (remote accesses); its own VRAM, and an
+  // integrated part's system memory, are local.
+  if ((ps.in_vram == 0 && profile_.features.discrete) || (ps.in_vram != 0 && ps.dev != 0)) {
     ++mem_.stats_locked().remote_accesses;
     mem_.clock().advance(remote_access_time(1, profile_.timing));
   } else {
@@ -422,7 +491,7 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
   Mapping* m = mapping_of_locked(addr, &map_start);
   if (m == nullptr) return Status::err(EFAULT);  // GPU segmentation fault
   const PageState& ps = m->pages[(addr - map_start) / kPage];
-  const bool placed = where.vram ? (ps.in_vram != 0 && ps.tile == where.tile) : ps.in_vram == 0;
+  const bool placed = placed_locked(ps, vma, where);
   auto& ranges = ix_->gpu[vm_id];
   auto r = ranges.upper_bound(addr);
   const auto covering =
@@ -454,6 +523,17 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
         choose_chunk(addr, vma.range, VaRange::from_bounds(map_start, m->end), near, min_chunk);
     if (!c) return c.status();
     chunk = *c;
+    if (placed && ps.in_vram != 0 && ps.dev != 0) {
+      // Already in a peer's VRAM chunk and staying there: map (the part of)
+      // that chunk without moving anything. Both are aligned power-of-two
+      // blocks around addr, so their intersection is the smaller one.
+      const DeviceMemory::ChunkRef v = std::prev(ix_->chunks.upper_bound(addr))->second;
+      const VaRange vr = VaRange::from_bounds(v->addr, v->addr + v->size);
+      if (vr.size().v < chunk.size().v) chunk = vr;
+      ever_populated_.store(true, std::memory_order_release);
+      ranges[chunk.lo()] = GpuRange{chunk.hi(), static_cast<std::uint8_t>(1u << tile)};
+      return chunk;
+    }
   }
   // The wait for the migration copy (interruptible), before anything moves.
   if (where.vram || overlaps_vram_chunk_locked(chunk)) {
@@ -463,7 +543,7 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
   if (where.vram) {
     Status s = Status::err(ENOMEM);
     for (int attempt = 0; attempt < 3 && !s.is_ok(); ++attempt) {  // xe retries 3 times
-      s = migrate_to_vram_locked(chunk, where.tile);
+      s = migrate_to_vram_locked(chunk, where.peer != nullptr ? *where.peer : mem_, where.tile);
     }
     DRM_SIM_TRY(s);
   } else {
@@ -476,9 +556,10 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
 
 Status SvmSpace::prefetch(std::uint32_t vm_id, const FaultVma& vma, VaRange range,
                           std::uint16_t tile, const Placement& where) {
+  const Placement w = resolve_devmem(where, vma, tile);
   std::lock_guard<std::mutex> g(mem_.mutex());
   for (std::uint64_t addr = range.lo(); addr < range.hi();) {
-    auto done = populate_locked(vm_id, vma, tile, addr, where);
+    auto done = populate_locked(vm_id, vma, tile, addr, w);
     if (!done) return done.status();
     addr = done->hi();
   }
@@ -528,7 +609,7 @@ std::optional<SvmSpace::PageInfo> SvmSpace::page_info(std::uint64_t addr) {
   std::lock_guard<std::mutex> g(mem_.mutex());
   const PageState* ps = page_locked(addr);
   if (ps == nullptr) return std::nullopt;
-  return PageInfo{ps->in_vram != 0, ps->tile};
+  return PageInfo{ps->in_vram != 0, ps->tile, ps->in_vram != 0 ? &device_of_locked(*ps) : nullptr};
 }
 
 std::vector<VaRange> SvmSpace::gpu_ranges(std::uint32_t vm_id) {

@@ -13,9 +13,12 @@
 // state (16 bytes: content tag, VRAM page, location) and every VM's GPU
 // ranges over it.
 //
-// Locking: one mutex per device (DeviceMemory::mutex()) guards DeviceMemory
-// and every SvmSpace of the device; callers that also hold a VM lock take it
-// first (VM lock -> memory mutex). Public SvmSpace members take the mutex.
+// Locking: one memory mutex (DeviceMemory::mutex()) guards DeviceMemory and
+// every SvmSpace of the device. Devices of one non-empty interconnect group
+// share a single memory mutex, so a file's pages can live in a peer device's
+// VRAM (uapi 7.0 devmem_fd placement) and either device's eviction can move
+// them. Callers that also hold a VM lock take it first (VM lock -> memory
+// mutex). Public SvmSpace members take the mutex.
 // Errors (positive errno): EINVAL bad CPU ranges, EEXIST overlapping CPU map,
 // EFAULT access outside any CPU mapping (a CPU or GPU segmentation fault),
 // EACCES GPU atomic forbidden by the atomic policy, EPERM write to a
@@ -64,22 +67,24 @@ class DeviceMemory {
   DeviceMemory(const DeviceMemory&) = delete;
   DeviceMemory& operator=(const DeviceMemory&) = delete;
 
-  std::mutex& mutex() { return mu_; }
+  // Shared by every device of this device's interconnect group.
+  std::mutex& mutex() { return *mu_; }
   MemStats stats();
   // Bytes of VRAM in use on `tile` (DEVICE_QUERY's `used`).
   std::uint64_t vram_used(std::uint16_t tile);
 
   // --- everything below: caller holds mutex() ---
   struct Chunk {
-    SvmSpace* owner;
+    SvmSpace* owner;     // may be a file of a peer device (same interconnect group)
+    DeviceMemory* home;  // the device whose VRAM holds the chunk
     std::uint64_t addr;  // CPU/GPU address of the first page
     std::uint64_t size;
     std::uint16_t tile;
     std::uint64_t vram_offset;
   };
   using ChunkRef = std::list<Chunk>::iterator;
-  // Allocates VRAM for a chunk, evicting least-recently-used chunks of any
-  // SvmSpace (other than `keep` ranges of the requester) when full.
+  // Allocates VRAM for a chunk, evicting least-recently-used chunks of this
+  // device's VRAM (whichever SvmSpace owns them) when full.
   Result<ChunkRef> alloc_chunk_locked(SvmSpace* owner, std::uint64_t addr, std::uint64_t size,
                                       std::uint16_t tile);
   void free_chunk_locked(ChunkRef c);
@@ -102,7 +107,7 @@ class DeviceMemory {
 
   const Profile& profile_;
   FaultPlan& plan_;
-  std::mutex mu_;
+  std::shared_ptr<std::mutex> mu_;  // per interconnect group (or per device)
   std::vector<Tile> tiles_;
   std::list<Chunk> lru_;  // front = least recently used
   SimClock clock_;
@@ -128,6 +133,14 @@ struct FaultVma {
   VaRange range;
   MemAttrs attrs;
   bool readonly = false;
+  // uapi 7.0: the device named by attrs.devmem_fd when it is a peer (another
+  // device of the interconnect group; the caller keeps it alive), and the
+  // tile of its region_instance. Null: the fd names this device (then
+  // peer_tile is the region's tile here) or nothing any more (closed fd:
+  // the faulting tile's VRAM).
+  DeviceMemory* peer = nullptr;
+  std::uint16_t peer_tile = 0;
+  bool fd_is_self = false;
 };
 
 class SvmSpace {
@@ -179,6 +192,7 @@ class SvmSpace {
   struct PageInfo {
     bool in_vram;
     std::uint16_t tile;
+    DeviceMemory* device;  // whose VRAM (in_vram only): this device's or a peer's
   };
   std::optional<PageInfo> page_info(std::uint64_t addr);
   // GPU ranges of a VM, in address order.
@@ -193,7 +207,7 @@ class SvmSpace {
     std::uint32_t vram_page = 0;  // page index within the tile's VRAM
     std::uint8_t in_vram = 0;
     std::uint8_t tile = 0;
-    std::uint16_t reserved = 0;
+    std::uint16_t dev = 0;  // VRAM of: 0 this device, k peer k-1 (Index::peers)
   };
   static_assert(sizeof(PageState) == 16);
   struct Mapping {
@@ -208,7 +222,12 @@ class SvmSpace {
 
   Mapping* mapping_of_locked(std::uint64_t addr, std::uint64_t* map_start);
   PageState* page_locked(std::uint64_t addr);
-  Status migrate_to_vram_locked(VaRange chunk, std::uint16_t tile);
+  Status migrate_to_vram_locked(VaRange chunk, DeviceMemory& target, std::uint16_t tile);
+  DeviceMemory& device_of_locked(const PageState& ps);
+  std::uint16_t peer_slot_locked(DeviceMemory* dev);  // 0 for this device
+  // Whether the page already sits where `where` wants it, or (with
+  // migration_policy ONLY_SYSTEM_PAGES) in a peer's VRAM, mapped remotely.
+  bool placed_locked(const PageState& ps, const FaultVma& vma, const Placement& where);
   // Makes the chunk around addr resident at `where` and mapped for `tile`;
   // returns the populated range.
   Result<VaRange> populate_locked(std::uint32_t vm_id, const FaultVma& vma, std::uint16_t tile,

@@ -11,6 +11,8 @@
 
 #include "drm_sim/core/log.h"
 #include "drm_sim/core/uaccess.h"
+#include "drm_sim/device/file.h"
+#include "drm_sim/ioctl/fd_table.h"
 
 namespace drm_sim {
 
@@ -300,6 +302,33 @@ Status Vm::apply_bind_op(const BindOp& op, Journal& j) {
   return Status::ok();
 }
 
+namespace {
+
+// uapi 7.0: the device a preferred-location fd names, resolved when pages
+// are placed (upstream resolves it at madvise time; they differ only once the
+// fd is closed, and then drm_sim places in the faulting tile's VRAM). `hold`
+// keeps the peer's file, and so its device and memory, alive meanwhile.
+FaultVma fault_vma(const Vma& v, const Device& self, std::shared_ptr<DrmFile>& hold) {
+  FaultVma fv{v.range(), v.attrs, (v.flags & vma_flag::kReadonly) != 0};
+  if (v.attrs.devmem_fd <= 0) return fv;
+  auto f = file_from_fd(v.attrs.devmem_fd);
+  if (f == nullptr || f->device().gone()) return fv;
+  Device& dev = f->device();
+  const MemRegionDesc* r = dev.profile().region_by_instance(v.attrs.region_instance);
+  if (r == nullptr || r->mem_class != MemClass::kVram) return fv;
+  fv.peer_tile = r->tile;
+  if (&dev == &self) {
+    fv.fd_is_self = true;
+  } else if (!self.profile().interconnect_group.empty() &&
+             self.profile().interconnect_group == dev.profile().interconnect_group) {
+    fv.peer = &dev.memory();
+    hold = std::move(f);
+  }
+  return fv;
+}
+
+}  // namespace
+
 Status Vm::prefetch(const BindOp& op) {
   // Populate the mirror VMAs of the range where the region says; the VMAs
   // themselves do not change. BO and userptr residency is not modelled yet.
@@ -317,7 +346,6 @@ Status Vm::prefetch(const BindOp& op) {
       auto d = decide_placement(v.attrs, AccessKind::kRead, p, 0);
       if (!d) return d.status();
       where = *d;
-      if (where.device_fd > 0) where = Placement{true, 0, 0, 0};  // 7.0: this device's VRAM
     } else if (op.prefetch_region != 0) {
       const MemRegionDesc* r = p.region_by_instance(static_cast<std::uint16_t>(op.prefetch_region));
       where.vram = true;
@@ -325,7 +353,8 @@ Status Vm::prefetch(const BindOp& op) {
     }
     const std::uint64_t lo = std::max(v.start, op.map.range.lo());
     const std::uint64_t hi = std::min(v.end, op.map.range.hi());
-    const FaultVma fv{v.range(), v.attrs, (v.flags & vma_flag::kReadonly) != 0};
+    std::shared_ptr<DrmFile> hold;
+    const FaultVma fv = fault_vma(v, *dev_, hold);
     DRM_SIM_TRY(svm_->prefetch(id_, fv, VaRange::from_bounds(lo, hi), where.tile, where));
   }
   return Status::ok();
@@ -556,7 +585,8 @@ Status Vm::gpu_access(std::span<MemAccess> accesses, std::uint16_t tile, std::sp
     if (!v) {
       s = Status::err(EFAULT);  // GPU page fault with no VMA
     } else if (v->kind == VmaKind::kMirror) {
-      const FaultVma fv{v->range(), v->attrs, (v->flags & vma_flag::kReadonly) != 0};
+      std::shared_ptr<DrmFile> hold;
+      const FaultVma fv = fault_vma(*v, *dev_, hold);
       s = svm_->gpu_access(id_, fv, tile, a);
     } else if (v->kind == VmaKind::kNull) {
       // NULL (sparse) binding: reads return zero, writes are dropped.
