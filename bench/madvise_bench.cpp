@@ -9,7 +9,6 @@
 // kernel's at the same VMA count; 1 M within 2x of 1 K per call; <= 128
 // host bytes per VMA at 1 M. The summary printed at the end checks them.
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -36,10 +35,14 @@ std::uint64_t base_of(std::size_t i) {
   return (1 + 8 * static_cast<std::uint64_t>(i)) * kPage;
 }
 
-// Bytes malloc has handed out, including large blocks it mmapped itself.
-std::size_t heap_bytes() {
-  const struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
+// Resident bytes of the process (/proc/self/statm): counts malloc's heap and
+// the VMA tree's own mmapped arena alike, as the pages are touched.
+std::size_t resident_bytes() {
+  std::ifstream in("/proc/self/statm");
+  std::size_t total = 0;
+  std::size_t resident = 0;
+  in >> total >> resident;
+  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 
 void die(const char* what, int r) {
@@ -54,7 +57,7 @@ struct Fixture {
   std::uint32_t vm = 0;
   std::size_t n = 0;
   std::vector<std::uint32_t> rand_order;
-  double malloc_bytes_per_vma = 0;
+  double resident_bytes_per_vma = 0;
 
   explicit Fixture(std::size_t count) : n(count) {
     fd = drm_sim_open(nullptr);
@@ -63,14 +66,15 @@ struct Fixture {
     c.flags = DRM_XE_VM_CREATE_FLAG_LR_MODE | DRM_XE_VM_CREATE_FLAG_FAULT_MODE;
     if (int r = drm_sim_ioctl(fd, DRM_IOCTL_XE_VM_CREATE, &c)) die("VM_CREATE", r);
     vm = c.vm_id;
-    const std::size_t before = heap_bytes();
+    const std::size_t before = resident_bytes();
     std::vector<drm_xe_vm_bind_op> ops(1024);
     for (std::size_t i = 0; i < n; i += ops.size()) {
       const std::size_t k = std::min(ops.size(), n - i);
       for (std::size_t j = 0; j < k; ++j) ops[j] = mirror_op(i + j);
       bind(ops.data(), k);
     }
-    malloc_bytes_per_vma = static_cast<double>(heap_bytes() - before) / static_cast<double>(n);
+    resident_bytes_per_vma =
+        static_cast<double>(resident_bytes() - before) / static_cast<double>(n);
     rand_order.resize(n);
     std::iota(rand_order.begin(), rand_order.end(), 0u);
     std::shuffle(rand_order.begin(), rand_order.end(), std::mt19937(42));
@@ -174,7 +178,7 @@ void BM_MadviseSplit3(benchmark::State& st) {
   st.counters["vmas"] = static_cast<double>(s.num_vmas);
   st.counters["tree_bytes_per_vma"] =
       static_cast<double>(s.vma_bytes) / static_cast<double>(s.num_vmas);
-  st.counters["malloc_bytes_per_vma"] = f.malloc_bytes_per_vma;
+  st.counters["resident_bytes_per_vma"] = f.resident_bytes_per_vma;
 }
 
 // The two-call attribute query over one VMA (count, then fill).
@@ -264,7 +268,7 @@ void print_summary(const drm_sim_bench::SummaryReporter& rep) {
   double bytes_1m = -1;
   if (const auto* r = rep.find("BM_MadviseSplit3/vmas:1048576/rand:1")) {
     bytes_1m =
-        r->counters.count("malloc_bytes_per_vma") ? r->counters.at("malloc_bytes_per_vma") : -1;
+        r->counters.count("resident_bytes_per_vma") ? r->counters.at("resident_bytes_per_vma") : -1;
   }
   std::printf("\n== madvise summary (medians of this run, random VMA order)\n");
   std::printf("splitting madvise per call: 1K %.0f ns, 64K %.0f ns, 1M %.0f ns\n", split_1k,

@@ -7,33 +7,29 @@
 
 #include <cassert>
 #include <cstdio>
+#include <memory>
+#include <type_traits>
 #include <vector>
+
+#include "drm_sim/core/node_arena.h"
 
 namespace drm_sim {
 namespace {
 
-std::size_t g_unused_counter = 0;
-
-// Counts the bytes the B-tree allocates, so memory per VMA is measured.
+// Hands the B-tree's nodes out of the tree's NodeArena (huge pages at a
+// million VMAs), which also counts the bytes in use.
 template <typename T>
-struct CountingAlloc {
+struct ArenaAlloc {
   using value_type = T;
-  std::size_t* bytes = &g_unused_counter;
-  CountingAlloc() = default;
-  explicit CountingAlloc(std::size_t* b) : bytes(b) {}
+  NodeArena* arena = nullptr;
+  explicit ArenaAlloc(NodeArena* a) : arena(a) {}
   template <typename U>
-  CountingAlloc(const CountingAlloc<U>& o) : bytes(o.bytes) {}  // NOLINT
-  T* allocate(std::size_t n) {
-    *bytes += n * sizeof(T);
-    return std::allocator<T>().allocate(n);
-  }
-  void deallocate(T* p, std::size_t n) {
-    *bytes -= n * sizeof(T);
-    std::allocator<T>().deallocate(p, n);
-  }
+  ArenaAlloc(const ArenaAlloc<U>& o) : arena(o.arena) {}  // NOLINT
+  T* allocate(std::size_t n) { return static_cast<T*>(arena->allocate(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t n) { arena->deallocate(p, n * sizeof(T)); }
   template <typename U>
-  bool operator==(const CountingAlloc<U>& o) const {
-    return bytes == o.bytes;
+  bool operator==(const ArenaAlloc<U>& o) const {
+    return arena == o.arena;
   }
 };
 
@@ -45,8 +41,10 @@ struct VaLess {
 
 constexpr std::uint32_t kChunkShift = 12;  // 4096 records per slab chunk
 constexpr std::uint32_t kChunkSize = 1u << kChunkShift;
+static_assert(std::is_trivially_destructible_v<Vma>, "slab records are never destroyed");
+static_assert(alignof(Vma) <= 64, "the arena aligns blocks to 64 bytes");
 
-using Alloc = CountingAlloc<std::pair<const std::uint64_t, std::uint32_t>>;
+using Alloc = ArenaAlloc<std::pair<const std::uint64_t, std::uint32_t>>;
 using Index = absl::btree_map<std::uint64_t, std::uint32_t, VaLess, Alloc>;
 using Iter = Index::iterator;
 
@@ -59,9 +57,9 @@ using Iter = Index::iterator;
 // collect) costs one B-tree descent instead of five: each step first checks
 // whether the finger already brackets its address.
 struct VmaTree::Impl {
-  std::size_t tree_bytes = 0;
-  Index index{VaLess(), Alloc(&tree_bytes)};
-  std::vector<std::unique_ptr<Vma[]>> chunks;
+  NodeArena arena;  // declared first: destroyed after the index and chunks
+  Index index{VaLess(), Alloc(&arena)};
+  std::vector<Vma*> chunks;  // slabs of kChunkSize records, in the arena
   std::vector<std::uint32_t> free_slots;
   std::uint32_t next_slot = 0;
   Iter finger = index.end();
@@ -77,7 +75,10 @@ struct VmaTree::Impl {
       return s;
     }
     if ((next_slot >> kChunkShift) == chunks.size()) {
-      chunks.push_back(std::make_unique<Vma[]>(kChunkSize));
+      chunks.reserve(chunks.size() + 1);
+      auto* slab = static_cast<Vma*>(arena.allocate(kChunkSize * sizeof(Vma)));
+      std::uninitialized_default_construct_n(slab, kChunkSize);
+      chunks.push_back(slab);
     }
     return next_slot++;
   }
@@ -230,6 +231,7 @@ void VmaTree::replace(const Vma& v) {
 void VmaTree::clear() {
   Impl& m = *impl_;
   m.index.clear();
+  for (Vma* slab : m.chunks) m.arena.deallocate(slab, kChunkSize * sizeof(Vma));
   m.chunks.clear();
   m.free_slots.clear();
   m.next_slot = 0;
@@ -237,8 +239,8 @@ void VmaTree::clear() {
 }
 
 std::size_t VmaTree::memory_bytes() const {
-  return impl_->tree_bytes + impl_->chunks.size() * kChunkSize * sizeof(Vma) +
-         impl_->chunks.capacity() * sizeof(void*) +
+  // Mapped, not just in use: the arena's free blocks and unused tail count.
+  return impl_->arena.mapped() + impl_->chunks.capacity() * sizeof(void*) +
          impl_->free_slots.capacity() * sizeof(std::uint32_t);
 }
 

@@ -2,7 +2,9 @@
 //
 // Owns: every Vma of one VM (by value). A B-tree keyed by start address maps
 // to compact slab-allocated records, so lookup, insertion and erase are
-// O(log n) with few cache misses at a million VMAs. The tree remembers the
+// O(log n) with few cache misses at a million VMAs. Nodes and record slabs
+// live in a per-tree NodeArena (huge pages once it passes 4 MiB), which the
+// tree releases only when it is destroyed. The tree remembers the
 // position of its last lookup or change (see seek()), so the lookups and
 // inserts of one bind or madvise at one place cost a single descent.
 // Locking: none inside; the owning Vm's lock guards every call (read for
