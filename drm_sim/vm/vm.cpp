@@ -589,11 +589,13 @@ Status Vm::gpu_access(std::span<MemAccess> accesses, std::uint16_t tile, std::sp
       const FaultVma fv = fault_vma(*v, *dev_, hold);
       s = svm_->gpu_access(id_, fv, tile, a);
     } else if (v->kind == VmaKind::kNull) {
-      // NULL (sparse) binding: reads return zero, writes are dropped.
-      if (a.kind != AccessKind::kWrite && (v->flags & vma_flag::kReadonly) == 0) a.value = 0;
-      if (a.kind == AccessKind::kRead && a.data != nullptr) std::memset(a.data, 0, a.size);
+      // NULL (sparse) binding: reads return zero (read-only or not), writes
+      // and atomics are dropped, or fail with EPERM on a read-only binding.
       if (a.kind != AccessKind::kRead && (v->flags & vma_flag::kReadonly) != 0) {
         s = Status::err(EPERM);
+      } else {
+        if (a.kind != AccessKind::kWrite) a.value = 0;
+        if (a.kind == AccessKind::kRead && a.data != nullptr) std::memset(a.data, 0, a.size);
       }
     } else {
       s = Status::err(EOPNOTSUPP);
