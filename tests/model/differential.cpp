@@ -331,24 +331,18 @@ Differential::Outcome Differential::sim_apply(const Op& op) {
   return o;
 }
 
-std::string Differential::compare_memory(const RefModel& m) {
-  auto file = drm_sim::file_from_fd(fd_);
-  drm_sim::SvmSpace& svm = file->svm();
-  const bool data = m.device().data_backed;
-  std::vector<std::byte> buf(data ? kPage : 0);
+std::string Differential::compare_memory(
+    const RefModel& m,
+    std::vector<std::pair<std::uint64_t, std::optional<std::uint64_t>>>* differing) {
   std::string out;
   int shown = 0;
   for (std::uint64_t p = 0; p < observe_pages_; ++p) {
     const std::uint64_t addr = p * kPage;
     const std::optional<std::uint64_t> want = m.page_digest(addr);
-    std::uint64_t tag = 0;
-    const bool mapped = svm.peek_page(addr, &tag, buf);
-    std::optional<std::uint64_t> got;
-    if (mapped) {
-      got = data ? digest(reinterpret_cast<const std::uint8_t*>(buf.data()), kPage) : tag;
-    }
+    const std::optional<std::uint64_t> got = sim_page_digest(fd_, addr);
     ++stats_.pages_compared;
     if (want == got) continue;
+    if (differing != nullptr) differing->emplace_back(addr, want);
     if (shown++ < 8) {
       const auto text = [](const std::optional<std::uint64_t>& d) {
         return d ? "content " + hex(*d) : std::string("not mapped");
@@ -446,6 +440,7 @@ std::optional<Mismatch> Differential::compare(const Op& op, const Outcome& exp, 
   mm.expected.handle = exp.handle;
   mm.expected.retained = exp.retained;
   mm.expected.query = exp.query;
+  mm.expected.acc = exp.acc;
   mm.expected.state = m.state_text();
   mm.expected.full_query = m.query_text(0, m.device().va_end, 0);
   return mm;
@@ -461,10 +456,11 @@ std::optional<Mismatch> Differential::compare_state(const Op& op, const RefModel
   std::string category;
   std::string detail;
   std::string mem;
+  std::vector<std::pair<std::uint64_t, std::optional<std::uint64_t>>> pages;
   if (sim_state != model_state) {
     category = "state:" + kind;
     detail = "  VM state differs " + why + "\n" + diff_text(model_state, sim_state);
-  } else if (mem = compare_memory(m); !mem.empty()) {
+  } else if (mem = compare_memory(m, &pages); !mem.empty()) {
     category = "memory:" + kind;
     detail = "  process memory differs " + why + "\n" + mem;
   } else {
@@ -486,6 +482,7 @@ std::optional<Mismatch> Differential::compare_state(const Op& op, const RefModel
   mm.expected.rc = rc;
   mm.expected.state = model_state;
   mm.expected.full_query = model_fq;
+  mm.expected.pages = std::move(pages);
   return mm;
 }
 
@@ -1183,7 +1180,7 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
     << "#include <gtest/gtest.h>\n#include <unistd.h>\n\n"
     << "#include <cerrno>\n#include <cstdint>\n#include <map>\n#include <string>\n\n"
     << "#include \"drm_sim/drm_sim.h\"\n#include \"drm_sim/ioctl/fd_table.h\"\n"
-    << "#include \"model/ref_model.h\"\n#include \"model/sim_observer.h\"\n#include <vector>\n\n"
+    << "#include \"model/ref_model.h\"\n#include \"model/sim_observer.h\"\n#include <optional>\n#include <vector>\n\n"
     << "namespace {\n\n"
     << "[[maybe_unused]] void inject(int fd, std::uint32_t op, std::uint32_t flags, "
        "std::uint64_t n) {\n"
@@ -1272,6 +1269,26 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
       }
       if (op.kind == OpKind::kQuery && !m.expected.query.empty()) {
         o << "    EXPECT_EQ(q, " << raw(m.expected.query) << ");\n";
+      }
+      const bool access_op = op.kind == OpKind::kGpuAccess || op.kind == OpKind::kCpuAccess;
+      for (std::size_t k = 0; access_op && k < m.expected.acc.size(); ++k) {
+        const AccessOut& e = m.expected.acc[k];
+        o << "    EXPECT_EQ(acc[" << k << "].result, " << rc_text(e.result) << ");\n"
+          << "    EXPECT_EQ(acc[" << k << "].value, " << hex(e.value) << "ull);\n";
+        if (e.data_digest != 0) {
+          o << "    EXPECT_EQ(drm_sim_model::digest(buf[" << k << "].data(), buf[" << k
+            << "].size()), " << hex(e.data_digest) << "ull);\n";
+        }
+        if (e.result != 0) break;
+      }
+      for (const auto& [addr, d] : m.expected.pages) {
+        o << "    EXPECT_EQ(drm_sim_model::sim_page_digest(fd, " << hex(addr) << "), ";
+        if (d) {
+          o << "std::optional<std::uint64_t>(" << hex(*d) << "ull)";
+        } else {
+          o << "std::optional<std::uint64_t>()";
+        }
+        o << ");  // model: " << (d ? "content digest" : "not CPU-mapped") << "\n";
       }
       o << "    EXPECT_EQ(drm_sim_model::describe_sim(fd, vm, bo_ids), " << raw(m.expected.state)
         << ");\n"

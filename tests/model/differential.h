@@ -76,6 +76,11 @@ struct Expectation {
   // Crashes under an injected fault: the state the fault's errno must leave
   // before the restart.
   std::string interrupted_state;
+  // Access ops: each access's expected result, value and read-data digest.
+  std::vector<AccessOut> acc;
+  // "memory:" mismatches: the pages that differed, with the model's digest
+  // (nullopt: not CPU-mapped).
+  std::vector<std::pair<std::uint64_t, std::optional<std::uint64_t>>> pages;
   // "stats:madvise" mismatches: the SIM_VM_STATS deltas of the call.
   bool stats = false;
   std::uint64_t splits = 0;
@@ -135,7 +140,10 @@ class Differential {
                                         bool restart, int rc, const std::string& why);
 
   // "" when every observed page agrees: CPU-mapped or not, and its content.
-  std::string compare_memory(const RefModel& m);
+  // differing (may be null) gets the pages that differ, with the model's digest.
+  std::string compare_memory(
+      const RefModel& m,
+      std::vector<std::pair<std::uint64_t, std::optional<std::uint64_t>>>* differing = nullptr);
 
   int fd_ = -1;
   std::uint32_t vm_ = 0;

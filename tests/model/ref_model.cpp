@@ -585,9 +585,7 @@ std::uint8_t write_byte(std::uint64_t value, std::uint32_t i) {
 }
 
 std::uint64_t digest(const std::uint8_t* p, std::size_t size) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (std::size_t i = 0; i < size; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
-  return h;
+  return fnv1a(p, size);
 }
 
 int RefModel::cpu_map(std::uint64_t addr, std::uint64_t size) {
