@@ -312,6 +312,7 @@ Differential::Outcome Differential::sim_apply(const Op& op) {
       }
       drm_sim_mem_access_batch b{};
       b.vm_id = op.kind == OpKind::kGpuAccess ? vm_ : 0;
+      b.tile = op.kind == OpKind::kGpuAccess ? op.tile : 0;
       b.num = static_cast<std::uint32_t>(n);
       b.accesses = reinterpret_cast<std::uintptr_t>(v.data());
       o.rc = drm_sim_ioctl(fd_, DRM_IOCTL_SIM_MEM_ACCESS, &b);
@@ -387,7 +388,7 @@ Differential::Outcome Differential::model_apply(RefModel& m, const Op& op, const
       if (sim != nullptr) {
         for (const AccessOut& a : sim->acc) hints.push_back(a.result);
       }
-      o.rc = m.access(op.kind == OpKind::kGpuAccess, op.accesses, &o.acc, hints);
+      o.rc = m.access(op.kind == OpKind::kGpuAccess, op.accesses, &o.acc, hints, op.tile);
       break;
     }
   }
@@ -416,7 +417,10 @@ std::optional<Mismatch> Differential::compare(const Op& op, const Outcome& exp, 
     detail = "  query results differ\n" + diff_text(exp.query, got.query);
   } else if (!exp.acc.empty()) {
     // Accesses up to the failing one (or all) ran: results, values, read data.
-    for (std::size_t i = 0; i < exp.acc.size() && i < got.acc.size(); ++i) {
+    // A batch refused as a whole (rc set, no access failed) ran none.
+    bool ran = exp.rc == 0;
+    for (const AccessOut& e : exp.acc) ran = ran || e.result != 0;
+    for (std::size_t i = 0; ran && i < exp.acc.size() && i < got.acc.size(); ++i) {
       const AccessOut& e = exp.acc[i];
       const AccessOut& g = got.acc[i];
       if (e.result != g.result || e.value != g.value || e.data_digest != g.data_digest) {
@@ -560,7 +564,7 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
         forced = "the pending signal interrupts the BO locks / SVM notifier lock after the split";
       } else if (op.kind == OpKind::kBind && in.fatal && exp.rc == 0) {
         forced = "a fatal signal at the first wait interrupts the killable VM lock";
-      } else if (op.kind == OpKind::kGpuAccess) {
+      } else if (op.kind == OpKind::kGpuAccess && op.tile < model_.device().num_tiles) {
         forced = "any signal at the first wait interrupts the VM's interruptible read lock";
       }
     }
@@ -700,6 +704,7 @@ struct PackedOp {
   std::uint64_t cpu_size;
   std::uint32_t n_acc;
   Access acc[kMaxAccesses];
+  std::uint16_t tile;
   Injection inject;
 };
 static_assert(std::is_trivially_copyable_v<PackedOp>);
@@ -723,6 +728,7 @@ PackedOp pack(const Op& op) {
   p.cpu_size = op.cpu_size;
   p.n_acc = static_cast<std::uint32_t>(std::min(op.accesses.size(), kMaxAccesses));
   for (std::uint32_t i = 0; i < p.n_acc; ++i) p.acc[i] = op.accesses[i];
+  p.tile = op.tile;
   p.inject = op.inject;
   return p;
 }
@@ -742,6 +748,7 @@ Op unpack(const PackedOp& p) {
   op.cpu_addr = p.cpu_addr;
   op.cpu_size = p.cpu_size;
   op.accesses.assign(p.acc, p.acc + p.n_acc);
+  op.tile = p.tile;
   op.inject = p.inject;
   return op;
 }
@@ -1098,6 +1105,7 @@ std::string call_lambda(const Op& op) {
       }
       o << "      drm_sim_mem_access_batch b{};\n"
         << "      b.vm_id = " << (op.kind == OpKind::kGpuAccess ? "vm" : "0") << ";\n"
+        << "      b.tile = " << op.tile << ";\n"
         << "      b.num = " << n << ";\n"
         << "      b.accesses = reinterpret_cast<std::uintptr_t>(acc);\n"
         << "      return drm_sim_ioctl(fd, DRM_IOCTL_SIM_MEM_ACCESS, &b);\n"

@@ -134,6 +134,7 @@ std::string to_string(const Op& op) {
     case OpKind::kGpuAccess:
     case OpKind::kCpuAccess:
       s = op.kind == OpKind::kGpuAccess ? "gpu_access" : "cpu_access";
+      if (op.tile != 0) s += " tile=" + std::to_string(op.tile);
       for (std::size_t i = 0; i < op.accesses.size(); ++i) {
         const Access& a = op.accesses[i];
         static const char* const kNames[] = {"R", "W", "A"};
@@ -280,7 +281,11 @@ BindArgs OpGen::gen_bind_op(const RefModel& m, const std::vector<Vma>& vs) {
     } else if (k < 60 || m.device().vram_mask == 0) {
       b.region = k < 97 ? 0 : 5;  // 5: no such region, -EINVAL
     } else {
-      b.region = static_cast<std::uint32_t>(__builtin_ctz(m.device().vram_mask));
+      std::vector<std::uint32_t> vram;  // any VRAM region (one per tile)
+      for (std::uint32_t i = 0; i < 32; ++i) {
+        if ((m.device().vram_mask & (1u << i)) != 0) vram.push_back(i);
+      }
+      b.region = vram[below(vram.size())];
     }
     if (chance(10)) b.flags = common_flags();
   } else if (r < 98 || m.handles().empty()) {
@@ -384,7 +389,11 @@ Op OpGen::gen_access(const RefModel& m, const std::vector<Vma>& vs, bool gpu) {
     a.size = std::min<std::uint32_t>(a.size, static_cast<std::uint32_t>(kPage));
     op.accesses.push_back(a);
   }
-  if (gpu) op.inject = gen_injection(true);
+  if (gpu) {
+    const std::uint32_t tiles = m.device().num_tiles;
+    op.tile = static_cast<std::uint16_t>(chance(2) ? tiles : below(tiles));  // == tiles: -EINVAL
+    op.inject = gen_injection(true);
+  }
   return op;
 }
 

@@ -71,6 +71,7 @@ struct Op {
   std::uint64_t cpu_size = 0;
   // Memory accesses (1–kMaxAccesses)
   std::vector<Access> accesses;
+  std::uint16_t tile = 0;  // GPU accesses: the faulting tile
   Injection inject;
   bool operator==(const Op&) const = default;
 };

@@ -86,6 +86,7 @@ DeviceDesc DeviceDesc::from_profile(const std::string& name) {
   d.vram_mask = 0;
   d.needs_64k_vram = p->features.needs_64k_vram;
   d.discrete = p->features.discrete;
+  d.num_tiles = p->num_tiles;
   d.data_backed = p->backing == drm_sim::BackingMode::kData;
   for (const auto& r : p->regions) {
     (r.mem_class == drm_sim::MemClass::kSystem ? d.sys_mask : d.vram_mask) |= 1u << r.instance;
@@ -733,9 +734,10 @@ int RefModel::access_one(bool gpu, const Access& a, AccessOut* o, int sim_result
 }
 
 int RefModel::access(bool gpu, std::span<const Access> in, std::vector<AccessOut>* out,
-                     std::span<const int> sim_results) {
+                     std::span<const int> sim_results, std::uint32_t tile) {
   out->assign(in.size(), AccessOut{});
   for (std::size_t i = 0; i < in.size(); ++i) (*out)[i].value = in[i].value;
+  if (gpu && tile >= dev_.num_tiles) return -EINVAL;
   for (std::size_t i = 0; i < in.size(); ++i) {
     const int hint = i < sim_results.size() ? sim_results[i] : 0;
     const int rc = access_one(gpu, in[i], &(*out)[i], hint);

@@ -118,6 +118,7 @@ struct DeviceDesc {
   bool needs_64k_vram = false;          // VRAM BOs: size, bind addr/range/offset 64 KiB aligned
   std::vector<std::uint32_t> min_page;  // region instance -> min_page_size
   bool discrete = true;                 // has VRAM (GPU atomics obey the atomic attribute)
+  std::uint32_t num_tiles = 1;          // GPU accesses name a faulting tile below this
   bool data_backed = false;             // page contents are bytes (else a 64-bit tag)
 
   // The largest min_page_size among the placement's regions (BO size unit).
@@ -210,8 +211,9 @@ class RefModel {
   // access (those not run: result 0, value unchanged). sim_results (may be
   // empty): the simulator's results, consulted only where residency decides
   // (see the overview).
+  // A GPU batch naming a tile the device lacks is -EINVAL before any access.
   int access(bool gpu, std::span<const Access> in, std::vector<AccessOut>* out,
-             std::span<const int> sim_results = {});
+             std::span<const int> sim_results = {}, std::uint32_t tile = 0);
   // Inspection: whether the page at addr is CPU-mapped, and its content
   // digest (tag backing: the tag itself).
   std::optional<std::uint64_t> page_digest(std::uint64_t addr) const;
