@@ -19,6 +19,8 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -403,6 +405,83 @@ TEST(SvmConcurrencyTest, FaultsMigrationsAndCpuUnmapsRacingWithBindsLoseNoPageCo
   for (const std::string& s : fail.first) ADD_FAILURE() << s;
   EXPECT_EQ(fail.count.load(), 0);
   for (const FileCtx& f : files) close(f.fd);
+}
+
+TEST(SvmConcurrencyTest, ClosingAFileWhileItsPagesMigrateReleasesItsVramAndEverythingElse) {
+  for (int round = 0; round < 10; ++round) {
+    // given file A faulting and prefetching 8 MiB in and out of VRAM from two
+    // threads, and file B keeping the device open
+    const int a = drm_sim_open("small");
+    ASSERT_GE(a, 0);
+    const int b = drm_sim_open_file(a);
+    ASSERT_GE(b, 0);
+    std::weak_ptr<drm_sim::DrmFile> file = drm_sim::file_from_fd(a);
+    std::shared_ptr<drm_sim::Device> dev = drm_sim::file_from_fd(a)->device_ptr();
+    drm_xe_vm_create c{};
+    c.flags = DRM_XE_VM_CREATE_FLAG_LR_MODE | DRM_XE_VM_CREATE_FLAG_FAULT_MODE;
+    ASSERT_EQ(drm_sim_ioctl(a, DRM_IOCTL_XE_VM_CREATE, &c), 0);
+    const std::uint32_t vm = c.vm_id;
+    constexpr std::uint64_t kPages = 2048;
+    ASSERT_EQ(cpu_mmap(a, DRM_SIM_CPU_MMAP_MAP, 0, kPages), 0);
+    drm_xe_vm_bind_op mirror{};
+    mirror.range = kPages * kPage;
+    mirror.op = DRM_XE_VM_BIND_OP_MAP;
+    mirror.flags = DRM_XE_VM_BIND_FLAG_CPU_ADDR_MIRROR;
+    ASSERT_EQ(bind_one(a, vm, mirror), 0);
+    std::vector<ThreadState> states(2);
+    std::atomic<bool> stop{false};
+    std::atomic<int> unexpected{0};
+    {
+      Watchdog dog(states, std::chrono::seconds(120));
+      std::vector<std::thread> workers;
+      for (int t = 0; t < 2; ++t) {
+        workers.emplace_back([&, t] {
+          std::mt19937_64 rng(static_cast<unsigned>(round * 2 + t));
+          for (unsigned long i = 0; !stop.load(); ++i) {
+            states[t].iteration = i;
+            int rc = 0;
+            if (rng() % 2 == 0) {
+              states[t].op = "prefetch";
+              drm_xe_vm_bind_op pf{};
+              pf.addr = (rng() % (kPages - 512)) * kPage;
+              pf.range = 512 * kPage;
+              pf.op = DRM_XE_VM_BIND_OP_PREFETCH;
+              pf.prefetch_mem_region_instance = static_cast<std::uint32_t>(rng() % 2);
+              rc = bind_one(a, vm, pf);
+            } else {
+              states[t].op = "gpu access";
+              std::uint64_t v = rng();
+              int res = 0;
+              rc = access8(a, vm, DRM_SIM_ACCESS_WRITE, rng() % kPages, &v, &res);
+            }
+            // -EBADF once the fd is closed; -ENOENT when the VM went first
+            if (rc == -EBADF || rc == -ENOENT) break;
+            if (rc != 0) ++unexpected;
+          }
+          states[t].op = "done";
+        });
+      }
+      // when A is closed while they run (each is a few calls in)
+      while (states[0].iteration.load() < 3 || states[1].iteration.load() < 3) {
+        std::this_thread::yield();
+      }
+      close(a);
+      stop = true;
+      for (auto& w : workers) w.join();
+    }
+    // then the file, its VM's pages and its VRAM are gone
+    EXPECT_EQ(unexpected.load(), 0);
+    EXPECT_TRUE(file.expired());
+    drm_sim_mem_stats ms{};
+    ASSERT_EQ(drm_sim_ioctl(b, DRM_IOCTL_SIM_MEM_STATS, &ms), 0);
+    EXPECT_EQ(ms.vram_used[0], 0u);
+    EXPECT_GT(ms.migrations_to_vram, 0u);
+    {
+      std::lock_guard<std::mutex> g(dev->bo_mutex());
+      EXPECT_EQ(dev->bo_count_locked(), 0u);
+    }
+    close(b);
+  }
 }
 
 }  // namespace
