@@ -340,6 +340,27 @@ TEST(LimitsTest, ABoLargerThanEveryRegionOfItsPlacementFailsWithEnospc) {
   close(fd);
 }
 
+TEST(LimitsTest, AFileHoldsAtMostAMillionHandles) {
+  // given a file that created as many BOs as a file may hold (1 << 20)
+  const int fd = drm_sim_open("b580");
+  ASSERT_GE(fd, 0);
+  std::uint32_t h = 0;
+  std::uint32_t first = 0;
+  for (std::uint32_t i = 0; i < (1u << 20); ++i) {
+    ASSERT_EQ(gem_create(fd, kPage, 1, &h), 0) << i;
+    if (i == 0) first = h;
+  }
+  // when it creates one more, then that fails as an allocation would
+  EXPECT_EQ(gem_create(fd, kPage, 1, &h), -ENOMEM);
+  // and closing one handle makes room for one
+  drm_gem_close gc{};
+  gc.handle = first;
+  ASSERT_EQ(drm_sim_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &gc), 0);
+  EXPECT_EQ(gem_create(fd, kPage, 1, &h), 0);
+  EXPECT_EQ(gem_create(fd, kPage, 1, &h), -ENOMEM);
+  close(fd);
+}
+
 // --- allocation failure at every allocation point --------------------------
 
 // A VM holding [0,8) mirror, [8,12) NULL, [12,20) BO, [24,32) mirror.
