@@ -132,6 +132,16 @@ Status gem_create(DrmFile& f, void* arg) {
     return Status::err(EINVAL);
   }
   if (c->vm_id != 0 && DRM_SIM_IOCTL_DBG(f.vm(c->vm_id) == nullptr)) return Status::err(ENOENT);
+  // A BO larger than every region it may live in cannot be backed: upstream's
+  // TTM allocation fails with ENOSPC at create time (IGT xe_create
+  // create-massive-size). DEFER_BACKING allocates nothing at create.
+  if ((c->flags & DRM_XE_GEM_CREATE_FLAG_DEFER_BACKING) == 0) {
+    std::uint64_t largest = 0;
+    for (const MemRegionDesc& r : p.regions) {
+      if ((c->placement & (1u << r.instance)) != 0) largest = std::max(largest, r.size);
+    }
+    if (DRM_SIM_IOCTL_DBG(c->size > largest)) return Status::err(ENOSPC);
+  }
   Bo desc;
   desc.size = c->size;
   desc.placement = c->placement;

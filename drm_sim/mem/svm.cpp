@@ -612,6 +612,23 @@ std::optional<SvmSpace::PageInfo> SvmSpace::page_info(std::uint64_t addr) {
   return PageInfo{ps->in_vram != 0, ps->tile, ps->in_vram != 0 ? &device_of_locked(*ps) : nullptr};
 }
 
+bool SvmSpace::peek_page(std::uint64_t addr, std::uint64_t* tag, std::span<std::byte> out) {
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  std::uint64_t map_start = 0;
+  Mapping* m = mapping_of_locked(addr, &map_start);
+  if (m == nullptr) return false;
+  const std::uint64_t page = (addr - map_start) / kPage;
+  const PageState& ps = m->pages[page];
+  *tag = ps.tag;
+  if (profile_.backing == BackingMode::kData && out.size() == kPage) {
+    const std::byte* src = ps.in_vram != 0 ? device_of_locked(ps).vram_bytes_locked(
+                                                 ps.tile, std::uint64_t{ps.vram_page} * kPage)
+                                           : m->data + page * kPage;
+    std::memcpy(out.data(), src, kPage);
+  }
+  return true;
+}
+
 std::vector<VaRange> SvmSpace::gpu_ranges(std::uint32_t vm_id) {
   std::lock_guard<std::mutex> g(mem_.mutex());
   std::vector<VaRange> out;

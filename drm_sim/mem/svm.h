@@ -32,6 +32,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "drm_sim/core/status.h"
@@ -195,6 +196,11 @@ class SvmSpace {
     DeviceMemory* device;  // whose VRAM (in_vram only): this device's or a peer's
   };
   std::optional<PageInfo> page_info(std::uint64_t addr);
+  // Inspection (tests): the content of the page holding addr, read where it
+  // lives without moving it or touching the LRU: tag backing sets *tag, data
+  // backing copies the page's 4 KiB into out (out.size() == 4096, else only
+  // *tag is set). False outside mappings.
+  bool peek_page(std::uint64_t addr, std::uint64_t* tag, std::span<std::byte> out);
   // GPU ranges of a VM, in address order.
   std::vector<VaRange> gpu_ranges(std::uint32_t vm_id);
 

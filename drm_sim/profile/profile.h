@@ -72,7 +72,7 @@ struct Profile {
   // Devices of the same non-empty interconnect group share a fast link
   // (uapi 7.0 multi-device placement); otherwise madvise gives ENOLINK.
   std::string interconnect_group;
-  std::uint32_t max_vmas_per_vm = 1u << 22;  // ENOSPC past this (simulator limit)
+  std::uint32_t max_vmas_per_vm = 1u << 22;  // ENOMEM past this (simulator limit)
 
   std::uint64_t va_end() const { return va_bits >= 64 ? ~0ull : (1ull << va_bits); }
   // The device's minimum alignment for binds and BO sizes: 4 KiB, or 64 KiB

@@ -200,7 +200,19 @@ Status Vm::apply_ops(const GpuvmOps& ops, Journal* j) {
   for (const auto& op : ops) {
     for (std::size_t i = 0; i < new_vmas(op); ++i) DRM_SIM_TRY(dev_->plan().on_alloc());
   }
-  if (tree_.size() + ops.size() > dev_->profile().max_vmas_per_vm) return Status::err(ENOSPC);
+  // Growing past the VMA limit fails as an allocation failure would upstream
+  // (xe has no count limit; its VMA allocation fails ENOMEM). Ops that do not
+  // add VMAs on balance (unmaps, replacing a VMA in place) always pass, so a
+  // VM at its limit can still be shrunk.
+  std::size_t added = 0;
+  std::size_t removed = 0;
+  for (const auto& op : ops) {
+    added += new_vmas(op);
+    removed += std::holds_alternative<MapOp>(op) ? 0 : 1;  // UNMAP and REMAP drop the old VMA
+  }
+  if (added > removed && tree_.size() + (added - removed) > dev_->profile().max_vmas_per_vm) {
+    return Status::err(ENOMEM);
+  }
   // A REMAP keeps the old record for its prev piece (same start), or leaves
   // the old start vacant for the MAP that follows it: both become an in-place
   // replace instead of a B-tree erase + insert.
@@ -589,11 +601,13 @@ Status Vm::gpu_access(std::span<MemAccess> accesses, std::uint16_t tile, std::sp
       const FaultVma fv = fault_vma(*v, *dev_, hold);
       s = svm_->gpu_access(id_, fv, tile, a);
     } else if (v->kind == VmaKind::kNull) {
-      // NULL (sparse) binding: reads return zero, writes are dropped.
-      if (a.kind != AccessKind::kWrite && (v->flags & vma_flag::kReadonly) == 0) a.value = 0;
-      if (a.kind == AccessKind::kRead && a.data != nullptr) std::memset(a.data, 0, a.size);
+      // NULL (sparse) binding: reads return zero (read-only or not), writes
+      // and atomics are dropped, or fail with EPERM on a read-only binding.
       if (a.kind != AccessKind::kRead && (v->flags & vma_flag::kReadonly) != 0) {
         s = Status::err(EPERM);
+      } else {
+        if (a.kind != AccessKind::kWrite) a.value = 0;
+        if (a.kind == AccessKind::kRead && a.data != nullptr) std::memset(a.data, 0, a.size);
       }
     } else {
       s = Status::err(EOPNOTSUPP);

@@ -63,8 +63,9 @@ bool retained_matters(const Op& op) {
 
 namespace {
 
-const char* const kBucketNames[RunStats::kBuckets] = {"0",      "-EINVAL", "-ENOENT",      "-EBUSY",
-                                                      "-EINTR", "-ENOMEM", "fill -ENOSPC", "other"};
+const char* const kBucketNames[RunStats::kBuckets] = {
+    "0",       "-EINVAL", "-ENOENT", "-EBUSY",  "-EINTR",      "-ENOMEM", "fill -ENOSPC",
+    "-EFAULT", "-EEXIST", "-EPERM",  "-EACCES", "-EOPNOTSUPP", "other"};
 
 int rc_bucket(int rc) {
   switch (-rc) {
@@ -80,8 +81,18 @@ int rc_bucket(int rc) {
       return 4;
     case ENOMEM:
       return 5;
-    default:
+    case EFAULT:
       return 7;
+    case EEXIST:
+      return 8;
+    case EPERM:
+      return 9;
+    case EACCES:
+      return 10;
+    case EOPNOTSUPP:
+      return 11;
+    default:
+      return 12;
   }
 }
 
@@ -119,6 +130,8 @@ void RunStats::add(const RunStats& o) {
   enomem += o.enomem;
   madvise_partial += o.madvise_partial;
   restarts += o.restarts;
+  accesses += o.accesses;
+  pages_compared += o.pages_compared;
 }
 
 const char* op_kind_name(OpKind k) {
@@ -135,6 +148,14 @@ const char* op_kind_name(OpKind k) {
       return "madvise";
     case OpKind::kQuery:
       return "query";
+    case OpKind::kCpuMap:
+      return "cpu_map";
+    case OpKind::kCpuUnmap:
+      return "cpu_unmap";
+    case OpKind::kGpuAccess:
+      return "gpu_access";
+    case OpKind::kCpuAccess:
+      return "cpu_access";
   }
   return "?";
 }
@@ -142,7 +163,8 @@ const char* op_kind_name(OpKind k) {
 // ---------------------------------------------------------------------------
 // One device, one VM, one model
 
-Differential::Differential(const std::string& profile) : model_(DeviceDesc::from_profile(profile)) {
+Differential::Differential(const std::string& profile, std::uint64_t observe_pages)
+    : observe_pages_(observe_pages), model_(DeviceDesc::from_profile(profile)) {
   fd_ = drm_sim_open(profile.c_str());
   if (fd_ < 0) throw std::runtime_error("drm_sim_open(" + profile + ") failed");
   drm_xe_vm_create c{};
@@ -215,6 +237,7 @@ Differential::Outcome Differential::sim_apply(const Op& op) {
         v[i].addr = a.addr;
         v[i].op = a.op;
         v[i].flags = a.flags;
+        v[i].prefetch_mem_region_instance = a.region;
       }
       drm_xe_vm_bind b{};
       b.vm_id = vm_;
@@ -261,11 +284,77 @@ Differential::Outcome Differential::sim_apply(const Op& op) {
         if (armed_) disarm();
       });
       break;
+    case OpKind::kCpuMap:
+    case OpKind::kCpuUnmap: {
+      drm_sim_cpu_mmap c{};
+      c.addr = op.cpu_addr;
+      c.size = op.cpu_size;
+      c.op = op.kind == OpKind::kCpuMap ? DRM_SIM_CPU_MMAP_MAP : DRM_SIM_CPU_MMAP_UNMAP;
+      o.rc = drm_sim_ioctl(fd_, DRM_IOCTL_SIM_CPU_MMAP, &c);
+      break;
+    }
+    case OpKind::kGpuAccess:
+    case OpKind::kCpuAccess: {
+      const std::size_t n = op.accesses.size();
+      std::vector<drm_sim_mem_access> v(n);
+      std::vector<std::vector<std::uint8_t>> bufs(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const Access& a = op.accesses[i];
+        v[i].addr = a.addr;
+        v[i].size = a.size;
+        v[i].op = a.op;
+        v[i].value = a.value;
+        bufs[i].assign(a.size, 0);
+        if (a.op == DRM_SIM_ACCESS_WRITE) {
+          for (std::uint32_t k = 0; k < a.size; ++k) bufs[i][k] = write_byte(a.value, k);
+        }
+        v[i].data = reinterpret_cast<std::uintptr_t>(bufs[i].data());
+      }
+      drm_sim_mem_access_batch b{};
+      b.vm_id = op.kind == OpKind::kGpuAccess ? vm_ : 0;
+      b.tile = op.kind == OpKind::kGpuAccess ? op.tile : 0;
+      b.num = static_cast<std::uint32_t>(n);
+      b.accesses = reinterpret_cast<std::uintptr_t>(v.data());
+      o.rc = drm_sim_ioctl(fd_, DRM_IOCTL_SIM_MEM_ACCESS, &b);
+      o.acc.resize(n);
+      const bool data = model_.device().data_backed;
+      for (std::size_t i = 0; i < n; ++i) {
+        o.acc[i].result = v[i].result;
+        o.acc[i].value = v[i].value;
+        if (data && v[i].op == DRM_SIM_ACCESS_READ && v[i].result == 0) {
+          o.acc[i].data_digest = digest(bufs[i].data(), bufs[i].size());
+        }
+      }
+      stats_.accesses += n;
+      break;
+    }
   }
   return o;
 }
 
-Differential::Outcome Differential::model_apply(RefModel& m, const Op& op) {
+std::string Differential::compare_memory(
+    const RefModel& m,
+    std::vector<std::pair<std::uint64_t, std::optional<std::uint64_t>>>* differing) {
+  std::string out;
+  int shown = 0;
+  for (std::uint64_t p = 0; p < observe_pages_; ++p) {
+    const std::uint64_t addr = p * kPage;
+    const std::optional<std::uint64_t> want = m.page_digest(addr);
+    const std::optional<std::uint64_t> got = sim_page_digest(fd_, addr);
+    ++stats_.pages_compared;
+    if (want == got) continue;
+    if (differing != nullptr) differing->emplace_back(addr, want);
+    if (shown++ < 8) {
+      const auto text = [](const std::optional<std::uint64_t>& d) {
+        return d ? "content " + hex(*d) : std::string("not mapped");
+      };
+      out += "  page " + hex(addr) + ": model " + text(want) + ", simulator " + text(got) + "\n";
+    }
+  }
+  return out;
+}
+
+Differential::Outcome Differential::model_apply(RefModel& m, const Op& op, const Outcome* sim) {
   Outcome o;
   switch (op.kind) {
     case OpKind::kGemCreate:
@@ -278,7 +367,7 @@ Differential::Outcome Differential::model_apply(RefModel& m, const Op& op) {
       o.rc = m.gem_mmap_offset(op.handle);
       break;
     case OpKind::kBind:
-      o.rc = m.bind(op.binds);
+      o.rc = m.bind(op.binds, sim != nullptr && sim->rc == -EFAULT);
       break;
     case OpKind::kMadvise:
       o.rc = m.madvise(op.madvise, &o.retained);
@@ -287,6 +376,21 @@ Differential::Outcome Differential::model_apply(RefModel& m, const Op& op) {
       o.rc = 0;
       o.query = m.query_text(op.q_start, op.q_range, op.q_slack);
       break;
+    case OpKind::kCpuMap:
+      o.rc = m.cpu_map(op.cpu_addr, op.cpu_size);
+      break;
+    case OpKind::kCpuUnmap:
+      o.rc = m.cpu_unmap(op.cpu_addr, op.cpu_size);
+      break;
+    case OpKind::kGpuAccess:
+    case OpKind::kCpuAccess: {
+      std::vector<int> hints;
+      if (sim != nullptr) {
+        for (const AccessOut& a : sim->acc) hints.push_back(a.result);
+      }
+      o.rc = m.access(op.kind == OpKind::kGpuAccess, op.accesses, &o.acc, hints, op.tile);
+      break;
+    }
   }
   return o;
 }
@@ -311,6 +415,24 @@ std::optional<Mismatch> Differential::compare(const Op& op, const Outcome& exp, 
   } else if (op.kind == OpKind::kQuery && got.query != exp.query) {
     category = "query:" + kind;
     detail = "  query results differ\n" + diff_text(exp.query, got.query);
+  } else if (!exp.acc.empty()) {
+    // Accesses up to the failing one (or all) ran: results, values, read data.
+    // A batch refused as a whole (rc set, no access failed) ran none.
+    bool ran = exp.rc == 0;
+    for (const AccessOut& e : exp.acc) ran = ran || e.result != 0;
+    for (std::size_t i = 0; ran && i < exp.acc.size() && i < got.acc.size(); ++i) {
+      const AccessOut& e = exp.acc[i];
+      const AccessOut& g = got.acc[i];
+      if (e.result != g.result || e.value != g.value || e.data_digest != g.data_digest) {
+        category = "access:" + kind;
+        detail = "  access " + std::to_string(i) + ": model result " + std::to_string(e.result) +
+                 " value " + hex(e.value) + " data " + hex(e.data_digest) +
+                 ", simulator result " + std::to_string(g.result) + " value " + hex(g.value) +
+                 " data " + hex(g.data_digest) + "\n";
+        break;
+      }
+      if (e.result != 0) break;
+    }
   }
   if (category.empty()) return std::nullopt;
   Mismatch mm;
@@ -322,6 +444,7 @@ std::optional<Mismatch> Differential::compare(const Op& op, const Outcome& exp, 
   mm.expected.handle = exp.handle;
   mm.expected.retained = exp.retained;
   mm.expected.query = exp.query;
+  mm.expected.acc = exp.acc;
   mm.expected.state = m.state_text();
   mm.expected.full_query = m.query_text(0, m.device().va_end, 0);
   return mm;
@@ -336,9 +459,14 @@ std::optional<Mismatch> Differential::compare_state(const Op& op, const RefModel
   const std::string model_fq = m.query_text(0, m.device().va_end, 0);
   std::string category;
   std::string detail;
+  std::string mem;
+  std::vector<std::pair<std::uint64_t, std::optional<std::uint64_t>>> pages;
   if (sim_state != model_state) {
     category = "state:" + kind;
     detail = "  VM state differs " + why + "\n" + diff_text(model_state, sim_state);
+  } else if (mem = compare_memory(m, &pages); !mem.empty()) {
+    category = "memory:" + kind;
+    detail = "  process memory differs " + why + "\n" + mem;
   } else {
     int qrc = 0;
     stats_.ioctls += 2;
@@ -358,6 +486,7 @@ std::optional<Mismatch> Differential::compare_state(const Op& op, const RefModel
   mm.expected.rc = rc;
   mm.expected.state = model_state;
   mm.expected.full_query = model_fq;
+  mm.expected.pages = std::move(pages);
   return mm;
 }
 
@@ -376,7 +505,6 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
   const bool signal = in.kind == Injection::Kind::kSignal;
   const bool alloc = in.kind == Injection::Kind::kFailAlloc;
   RefModel after = model_;
-  Outcome exp = model_apply(after, op);
   if (signal) ++stats_.signals_armed;
   if (alloc) ++stats_.allocs_armed;
   // madvise counters are compared on calls without injected faults.
@@ -385,6 +513,7 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
   if (signal || alloc) arm(in);
   Outcome got = sim_apply(op);
   if (armed_) disarm();
+  Outcome exp = model_apply(after, op, &got);
   if (count && got.rc == exp.rc) {
     const drm_sim_vm_stats st = vm_stats();
     const auto& mb = model_.madvise_counters();
@@ -435,6 +564,8 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
         forced = "the pending signal interrupts the BO locks / SVM notifier lock after the split";
       } else if (op.kind == OpKind::kBind && in.fatal && exp.rc == 0) {
         forced = "a fatal signal at the first wait interrupts the killable VM lock";
+      } else if (op.kind == OpKind::kGpuAccess && op.tile < model_.device().num_tiles) {
+        forced = "any signal at the first wait interrupts the VM's interruptible read lock";
       }
     }
     // Where the signal cannot hit.
@@ -463,7 +594,38 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
       mm.expected.full_query = (hit ? after : partial).query_text(0, model_.device().va_end, 0);
       return mm;
     }
-    if (hit) {
+    if (hit && op.kind == OpKind::kGpuAccess) {
+      // Accesses before the failing one took effect; the rest is issued again.
+      ++(signal ? stats_.eintr : stats_.enomem);
+      std::size_t k = 0;
+      while (k < got.acc.size() && got.acc[k].result == 0) ++k;
+      if (k == got.acc.size()) k = 0;  // the VM lock: nothing ran
+      Op prefix = op;
+      prefix.accesses.resize(k);
+      prefix.inject = Injection{};
+      Op rest = op;
+      rest.accesses.erase(rest.accesses.begin(),
+                          rest.accesses.begin() + static_cast<std::ptrdiff_t>(k));
+      rest.inject = Injection{};
+      RefModel partial = model_;
+      Outcome pexp = model_apply(partial, prefix, &got);
+      Outcome pgot = got;
+      pgot.rc = 0;
+      pgot.acc.resize(k);
+      if (auto mm = compare(prefix, pexp, pgot, partial, index, false)) return mm;
+      if (auto mm = compare_state(op, partial, index, false, got.rc,
+                                  "after the accesses before the interrupted one")) {
+        return mm;
+      }
+      model_ = std::move(partial);
+      after = model_;
+      got = sim_apply(rest);
+      exp = model_apply(after, rest, &got);
+      rec->restarted = true;
+      rec->restart_rc = got.rc;
+      ++stats_.restarts;
+      restart = true;
+    } else if (hit) {
       ++(signal ? stats_.eintr : stats_.enomem);
       RefModel partial = model_;
       if (is_madvise && signal && !(in.fatal && in.n == 1)) {
@@ -477,8 +639,8 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
       }
       model_ = std::move(partial);
       after = model_;
-      exp = model_apply(after, op);
       got = sim_apply(op);  // restarted unchanged, as a UMD does
+      exp = model_apply(after, op, &got);
       rec->restarted = true;
       rec->restart_rc = got.rc;
       ++stats_.restarts;
@@ -538,6 +700,11 @@ struct PackedOp {
   std::uint64_t q_start;
   std::uint64_t q_range;
   int q_slack;
+  std::uint64_t cpu_addr;
+  std::uint64_t cpu_size;
+  std::uint32_t n_acc;
+  Access acc[kMaxAccesses];
+  std::uint16_t tile;
   Injection inject;
 };
 static_assert(std::is_trivially_copyable_v<PackedOp>);
@@ -557,6 +724,11 @@ PackedOp pack(const Op& op) {
   p.q_start = op.q_start;
   p.q_range = op.q_range;
   p.q_slack = op.q_slack;
+  p.cpu_addr = op.cpu_addr;
+  p.cpu_size = op.cpu_size;
+  p.n_acc = static_cast<std::uint32_t>(std::min(op.accesses.size(), kMaxAccesses));
+  for (std::uint32_t i = 0; i < p.n_acc; ++i) p.acc[i] = op.accesses[i];
+  p.tile = op.tile;
   p.inject = op.inject;
   return p;
 }
@@ -573,6 +745,10 @@ Op unpack(const PackedOp& p) {
   op.q_start = p.q_start;
   op.q_range = p.q_range;
   op.q_slack = p.q_slack;
+  op.cpu_addr = p.cpu_addr;
+  op.cpu_size = p.cpu_size;
+  op.accesses.assign(p.acc, p.acc + p.n_acc);
+  op.tile = p.tile;
   op.inject = p.inject;
   return op;
 }
@@ -632,7 +808,7 @@ IsolatedRun run_isolated(const std::string& profile, const std::vector<Op>* repl
       if (null_fd >= 0) ::dup2(null_fd, STDERR_FILENO);
     }
     try {
-      Differential d(profile);
+      Differential d(profile, cfg.window_pages);
       OpGen gen(seed, cfg);
       const bool trace = std::getenv("DRM_SIM_MODEL_TRACE") != nullptr;
       for (std::size_t i = 0; i < n; ++i) {
@@ -769,6 +945,17 @@ std::vector<Op> shrink(const std::string& profile, std::vector<Op> ops, const st
         }
       }
       for (std::size_t j = 0;
+           ops[i].accesses.size() > 1 && j < ops[i].accesses.size() && runs < max_runs;) {
+        std::vector<Op> c = ops;
+        c[i].accesses.erase(c[i].accesses.begin() + static_cast<std::ptrdiff_t>(j));
+        if (fails(c)) {
+          ops = std::move(c);
+          progress = true;
+        } else {
+          ++j;
+        }
+      }
+      for (std::size_t j = 0;
            ops[i].binds.size() > 1 && j < ops[i].binds.size() && runs < max_runs;) {
         std::vector<Op> c = ops;
         c[i].binds.erase(c[i].binds.begin() + static_cast<std::ptrdiff_t>(j));
@@ -835,6 +1022,9 @@ std::string call_lambda(const Op& op) {
         if (b.addr != 0) o << "      ops[" << i << "].addr = " << hex(b.addr) << ";\n";
         if (b.range != 0) o << "      ops[" << i << "].range = " << hex(b.range) << ";\n";
         if (b.flags != 0) o << "      ops[" << i << "].flags = " << hex(b.flags) << ";\n";
+        if (b.region != 0) {
+          o << "      ops[" << i << "].prefetch_mem_region_instance = " << hex(b.region) << ";\n";
+        }
       }
       o << "      drm_xe_vm_bind b{};\n"
         << "      b.vm_id = vm;\n"
@@ -879,6 +1069,46 @@ std::string call_lambda(const Op& op) {
           break;
       }
       o << "      return drm_sim_ioctl(fd, DRM_IOCTL_XE_MADVISE, &m);\n"
+        << "    };\n";
+      break;
+    }
+    case OpKind::kCpuMap:
+    case OpKind::kCpuUnmap:
+      o << "    auto call = [&] {\n"
+        << "      drm_sim_cpu_mmap c{};\n"
+        << "      c.addr = " << hex(op.cpu_addr) << ";\n"
+        << "      c.size = " << hex(op.cpu_size) << ";\n"
+        << "      c.op = "
+        << (op.kind == OpKind::kCpuMap ? "DRM_SIM_CPU_MMAP_MAP" : "DRM_SIM_CPU_MMAP_UNMAP") << ";\n"
+        << "      return drm_sim_ioctl(fd, DRM_IOCTL_SIM_CPU_MMAP, &c);\n"
+        << "    };\n";
+      break;
+    case OpKind::kGpuAccess:
+    case OpKind::kCpuAccess: {
+      // Write payloads: byte k of a write of value v is drm_sim_model::write_byte(v, k).
+      const std::size_t n = op.accesses.size();
+      o << "    drm_sim_mem_access acc[" << n << "] = {};\n"
+        << "    std::vector<std::uint8_t> buf[" << n << "];\n"
+        << "    auto call = [&] {\n";
+      for (std::size_t i = 0; i < n; ++i) {
+        const Access& a = op.accesses[i];
+        o << "      acc[" << i << "] = drm_sim_mem_access{};\n"
+          << "      acc[" << i << "].addr = " << hex(a.addr) << ";\n"
+          << "      acc[" << i << "].size = " << a.size << ";\n"
+          << "      acc[" << i << "].op = " << a.op << ";\n"
+          << "      acc[" << i << "].value = " << hex(a.value) << "ull;\n"
+          << "      buf[" << i << "].assign(" << a.size << ", 0);\n"
+          << "      for (std::uint32_t k = 0; k < " << a.size << "; ++k) buf[" << i
+          << "][k] = drm_sim_model::write_byte(" << hex(a.value) << "ull, k);\n"
+          << "      acc[" << i << "].data = reinterpret_cast<std::uintptr_t>(buf[" << i
+          << "].data());\n";
+      }
+      o << "      drm_sim_mem_access_batch b{};\n"
+        << "      b.vm_id = " << (op.kind == OpKind::kGpuAccess ? "vm" : "0") << ";\n"
+        << "      b.tile = " << op.tile << ";\n"
+        << "      b.num = " << n << ";\n"
+        << "      b.accesses = reinterpret_cast<std::uintptr_t>(acc);\n"
+        << "      return drm_sim_ioctl(fd, DRM_IOCTL_SIM_MEM_ACCESS, &b);\n"
         << "    };\n";
       break;
     }
@@ -958,7 +1188,7 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
     << "#include <gtest/gtest.h>\n#include <unistd.h>\n\n"
     << "#include <cerrno>\n#include <cstdint>\n#include <map>\n#include <string>\n\n"
     << "#include \"drm_sim/drm_sim.h\"\n#include \"drm_sim/ioctl/fd_table.h\"\n"
-    << "#include \"model/sim_observer.h\"\n\n"
+    << "#include \"model/ref_model.h\"\n#include \"model/sim_observer.h\"\n#include <optional>\n#include <vector>\n\n"
     << "namespace {\n\n"
     << "[[maybe_unused]] void inject(int fd, std::uint32_t op, std::uint32_t flags, "
        "std::uint64_t n) {\n"
@@ -1047,6 +1277,26 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
       }
       if (op.kind == OpKind::kQuery && !m.expected.query.empty()) {
         o << "    EXPECT_EQ(q, " << raw(m.expected.query) << ");\n";
+      }
+      const bool access_op = op.kind == OpKind::kGpuAccess || op.kind == OpKind::kCpuAccess;
+      for (std::size_t k = 0; access_op && k < m.expected.acc.size(); ++k) {
+        const AccessOut& e = m.expected.acc[k];
+        o << "    EXPECT_EQ(acc[" << k << "].result, " << rc_text(e.result) << ");\n"
+          << "    EXPECT_EQ(acc[" << k << "].value, " << hex(e.value) << "ull);\n";
+        if (e.data_digest != 0) {
+          o << "    EXPECT_EQ(drm_sim_model::digest(buf[" << k << "].data(), buf[" << k
+            << "].size()), " << hex(e.data_digest) << "ull);\n";
+        }
+        if (e.result != 0) break;
+      }
+      for (const auto& [addr, d] : m.expected.pages) {
+        o << "    EXPECT_EQ(drm_sim_model::sim_page_digest(fd, " << hex(addr) << "), ";
+        if (d) {
+          o << "std::optional<std::uint64_t>(" << hex(*d) << "ull)";
+        } else {
+          o << "std::optional<std::uint64_t>()";
+        }
+        o << ");  // model: " << (d ? "content digest" : "not CPU-mapped") << "\n";
       }
       o << "    EXPECT_EQ(drm_sim_model::describe_sim(fd, vm, bo_ids), " << raw(m.expected.state)
         << ");\n"

@@ -50,10 +50,12 @@ struct RunStats {
   std::uint64_t enomem = 0;           // calls that returned -ENOMEM under an armed failure
   std::uint64_t madvise_partial = 0;  // interrupted madvise calls that kept their split
   std::uint64_t restarts = 0;
+  std::uint64_t accesses = 0;        // memory accesses compared (GPU and CPU)
+  std::uint64_t pages_compared = 0;  // page contents compared after steps
   // Coverage: final return codes per op kind (OpKind order) and bucket
   // (rc_bucket_name), and the model's madvise counters.
-  static constexpr int kKinds = 6;
-  static constexpr int kBuckets = 8;
+  static constexpr int kKinds = kOpKinds;
+  static constexpr int kBuckets = 13;
   std::uint64_t rc_hist[kKinds][kBuckets] = {};
   std::uint64_t madvise_splits = 0;
   std::uint64_t vmas_advised = 0;
@@ -74,6 +76,11 @@ struct Expectation {
   // Crashes under an injected fault: the state the fault's errno must leave
   // before the restart.
   std::string interrupted_state;
+  // Access ops: each access's expected result, value and read-data digest.
+  std::vector<AccessOut> acc;
+  // "memory:" mismatches: the pages that differed, with the model's digest
+  // (nullopt: not CPU-mapped).
+  std::vector<std::pair<std::uint64_t, std::optional<std::uint64_t>>> pages;
   // "stats:madvise" mismatches: the SIM_VM_STATS deltas of the call.
   bool stats = false;
   std::uint64_t splits = 0;
@@ -98,7 +105,9 @@ struct StepRecord {
 
 class Differential {
  public:
-  explicit Differential(const std::string& profile);
+  // observe_pages: the pages [0, observe_pages * 4 KiB) whose CPU mapping
+  // and content are compared after every step (the generator's VA window).
+  explicit Differential(const std::string& profile, std::uint64_t observe_pages = 256);
   ~Differential();
   Differential(const Differential&) = delete;
   Differential& operator=(const Differential&) = delete;
@@ -114,9 +123,11 @@ class Differential {
     std::uint32_t handle = 0;
     std::uint32_t retained = 0;
     std::string query;
+    std::vector<AccessOut> acc;  // memory accesses
   };
-  // The op applied to the model alone.
-  static Outcome model_apply(RefModel& m, const Op& op);
+  // The op applied to the model alone. sim (may be null): the simulator's
+  // outcome, for the return codes residency decides (ref_model.h).
+  static Outcome model_apply(RefModel& m, const Op& op, const Outcome* sim = nullptr);
 
  private:
   Outcome sim_apply(const Op& op);
@@ -128,8 +139,15 @@ class Differential {
   std::optional<Mismatch> compare_state(const Op& op, const RefModel& m, std::size_t index,
                                         bool restart, int rc, const std::string& why);
 
+  // "" when every observed page agrees: CPU-mapped or not, and its content.
+  // differing (may be null) gets the pages that differ, with the model's digest.
+  std::string compare_memory(
+      const RefModel& m,
+      std::vector<std::pair<std::uint64_t, std::optional<std::uint64_t>>>* differing = nullptr);
+
   int fd_ = -1;
   std::uint32_t vm_ = 0;
+  std::uint64_t observe_pages_ = 256;
   bool armed_ = false;  // a fault injection is armed
   RefModel model_;
   std::map<std::uint32_t, std::uint32_t> bo_ids_;  // device BO id -> model BO id

@@ -69,6 +69,10 @@ std::string to_string(const BindArgs& b) {
     case DRM_XE_VM_BIND_OP_UNMAP_ALL:
       s = "UNMAP_ALL bo=h" + std::to_string(b.obj);
       break;
+    case DRM_XE_VM_BIND_OP_PREFETCH:
+      s = "PREFETCH " + span(b.addr, b.range) + " region=" +
+          (b.region == kConsultPrefLoc ? std::string("CONSULT") : std::to_string(b.region));
+      break;
     default:
       s = "op" + std::to_string(b.op) + " " + span(b.addr, b.range);
       break;
@@ -120,6 +124,23 @@ std::string to_string(const Op& op) {
       break;
     case OpKind::kQuery:
       s = "query " + span(op.q_start, op.q_range) + " slack=" + std::to_string(op.q_slack);
+      break;
+    case OpKind::kCpuMap:
+      s = "cpu_map " + span(op.cpu_addr, op.cpu_size);
+      break;
+    case OpKind::kCpuUnmap:
+      s = "cpu_unmap " + span(op.cpu_addr, op.cpu_size);
+      break;
+    case OpKind::kGpuAccess:
+    case OpKind::kCpuAccess:
+      s = op.kind == OpKind::kGpuAccess ? "gpu_access" : "cpu_access";
+      if (op.tile != 0) s += " tile=" + std::to_string(op.tile);
+      for (std::size_t i = 0; i < op.accesses.size(); ++i) {
+        const Access& a = op.accesses[i];
+        static const char* const kNames[] = {"R", "W", "A"};
+        s += std::string(i == 0 ? " " : " ; ") + (a.op < 3 ? kNames[a.op] : "?") + " " +
+             hex(a.addr) + "+" + std::to_string(a.size) + " v=" + hex(a.value);
+      }
       break;
   }
   switch (op.inject.kind) {
@@ -246,12 +267,28 @@ BindArgs OpGen::gen_bind_op(const RefModel& m, const std::vector<Vma>& vs) {
     b.op = DRM_XE_VM_BIND_OP_MAP;
     b.pat = pick_pat(m, false);
     b.flags = common_flags() | DRM_XE_VM_BIND_FLAG_NULL;
-  } else if (r < 82) {
+  } else if (r < 77) {
     b.op = DRM_XE_VM_BIND_OP_MAP;
     b.pat = pick_pat(m, true);
     b.flags = common_flags() | DRM_XE_VM_BIND_FLAG_CPU_ADDR_MIRROR;
     if (chance(30)) b.flags |= DRM_XE_VM_BIND_FLAG_MADVISE_AUTORESET;
-  } else if (r < 97 || m.handles().empty()) {
+  } else if (r < 90) {
+    b.op = DRM_XE_VM_BIND_OP_PREFETCH;
+    b.pat = pick_pat(m, false);
+    const std::uint64_t k = below(100);
+    if (k < 30) {
+      b.region = kConsultPrefLoc;
+    } else if (k < 60 || m.device().vram_mask == 0) {
+      b.region = k < 97 ? 0 : 5;  // 5: no such region, -EINVAL
+    } else {
+      std::vector<std::uint32_t> vram;  // any VRAM region (one per tile)
+      for (std::uint32_t i = 0; i < 32; ++i) {
+        if ((m.device().vram_mask & (1u << i)) != 0) vram.push_back(i);
+      }
+      b.region = vram[below(vram.size())];
+    }
+    if (chance(10)) b.flags = common_flags();
+  } else if (r < 98 || m.handles().empty()) {
     b.op = DRM_XE_VM_BIND_OP_UNMAP;
     b.pat = pick_pat(m, false);
   } else {
@@ -285,6 +322,77 @@ Op OpGen::gen_madvise(const RefModel& m, const std::vector<Vma>& vs) {
     a.type = DRM_XE_VMA_ATTR_PURGEABLE_STATE;
     a.val = chance(60) ? DRM_XE_VMA_PURGEABLE_STATE_DONTNEED : DRM_XE_VMA_PURGEABLE_STATE_WILLNEED;
     a.with_retained = chance(50);
+  }
+  return op;
+}
+
+Op OpGen::gen_cpu_map(const RefModel& m, const std::vector<Vma>& vs) {
+  Op op;
+  op.kind = OpKind::kCpuMap;
+  pick_range(vs, &op.cpu_addr, &op.cpu_size);
+  // Mostly a hole (trimmed to the first mapped page), sometimes an overlap (-EEXIST).
+  if (chance(85)) {
+    for (int tries = 0; tries < 8 && m.page_digest(op.cpu_addr); ++tries) {
+      pick_range(vs, &op.cpu_addr, &op.cpu_size);
+    }
+    for (std::uint64_t a = op.cpu_addr; a < op.cpu_addr + op.cpu_size; a += kPage) {
+      if (m.page_digest(a)) {
+        op.cpu_size = std::max<std::uint64_t>(a - op.cpu_addr, kPage);
+        break;
+      }
+    }
+  }
+  return op;
+}
+
+Op OpGen::gen_access(const RefModel& m, const std::vector<Vma>& vs, bool gpu) {
+  Op op;
+  op.kind = gpu ? OpKind::kGpuAccess : OpKind::kCpuAccess;
+  // Pages a GPU access can reach memory through (mirror VMA, CPU-mapped),
+  // and CPU-mapped pages in general.
+  std::vector<std::uint64_t> mirrored;
+  std::vector<std::uint64_t> mapped;
+  for (std::uint64_t p = 0; p < cfg_.window_pages; ++p) {
+    if (m.page_digest(p * kPage)) mapped.push_back(p);
+  }
+  for (const Vma& v : vs) {
+    if (v.kind != VmaKind::kMirror) continue;
+    for (std::uint64_t a = v.start; a < v.end; a += kPage) {
+      if (m.page_digest(a)) mirrored.push_back(a / kPage);
+    }
+  }
+  const bool data = m.device().data_backed;
+  const std::size_t n = 1 + below(chance(70) ? 3 : kMaxAccesses);
+  for (std::size_t i = 0; i < n; ++i) {
+    Access a;
+    std::uint64_t page = below(cfg_.window_pages);
+    const std::vector<std::uint64_t>& good = gpu ? mirrored : mapped;
+    if (!good.empty() && chance(75)) {
+      page = good[below(good.size())];
+    } else if (!vs.empty() && gpu && chance(50)) {
+      const Vma& v = vs[below(vs.size())];
+      page = v.start / kPage + below((v.end - v.start) / kPage);
+    }
+    const std::uint64_t k = below(100);
+    a.op = k < 40 ? DRM_SIM_ACCESS_READ : (k < 75 ? DRM_SIM_ACCESS_WRITE : DRM_SIM_ACCESS_ATOMIC);
+    std::uint64_t off = below(kPage / 8) * 8;
+    a.size = 8;
+    if (a.op != DRM_SIM_ACCESS_ATOMIC && chance(40)) {
+      off = below(kPage);
+      a.size = static_cast<std::uint32_t>(1 + below(std::min<std::uint64_t>(kPage - off, 512)));
+    }
+    if (chance(3)) a.size = static_cast<std::uint32_t>(kPage - off + 8);  // crosses: -EINVAL
+    if (data && a.op == DRM_SIM_ACCESS_ATOMIC && chance(3)) ++off;       // misaligned: -EINVAL
+    a.addr = page * kPage + std::min<std::uint64_t>(off, kPage - 1);
+    a.value = rng_();
+    if (a.op == DRM_SIM_ACCESS_ATOMIC) a.value %= 1000;
+    a.size = std::min<std::uint32_t>(a.size, static_cast<std::uint32_t>(kPage));
+    op.accesses.push_back(a);
+  }
+  if (gpu) {
+    const std::uint32_t tiles = m.device().num_tiles;
+    op.tile = static_cast<std::uint16_t>(chance(2) ? tiles : below(tiles));  // == tiles: -EINVAL
+    op.inject = gen_injection(true);
   }
   return op;
 }
@@ -348,14 +456,23 @@ Op OpGen::next(const RefModel& m) {
   } else if (r < 13) {
     op.kind = OpKind::kMmapOffset;
     op.handle = pick_handle(m);
-  } else if (r < 53) {
+  } else if (r < 45) {
     op.kind = OpKind::kBind;
     const std::size_t n = chance(75) ? 1 : 2 + below(4);
     for (std::size_t i = 0; i < n; ++i) op.binds.push_back(gen_bind_op(m, vs));
     op.inject = gen_injection(true);
-  } else if (r < 90) {
+  } else if (r < 68) {
     op = gen_madvise(m, vs);
     op.inject = gen_injection(true);
+  } else if (r < 75) {
+    op = gen_cpu_map(m, vs);
+  } else if (r < 79) {
+    op.kind = OpKind::kCpuUnmap;
+    pick_range(vs, &op.cpu_addr, &op.cpu_size);
+  } else if (r < 90) {
+    op = gen_access(m, vs, true);
+  } else if (r < 94) {
+    op = gen_access(m, vs, false);
   } else {
     op.kind = OpKind::kQuery;
     pick_range(vs, &op.q_start, &op.q_range);

@@ -2,8 +2,9 @@
 // differential test, and their one-line printable form.
 //
 // An Op is a value: the uapi arguments of one ioctl (GEM create/close/mmap
-// offset, VM_BIND with one op or an array of 2–5, MADVISE of any type, the
-// two-call attribute query), plus an optional fault injection armed for that
+// offset, VM_BIND with one op or an array of 2–5 including PREFETCH, MADVISE
+// of any type, the two-call attribute query, the simulated process's CPU
+// map/unmap, batches of GPU or CPU memory accesses), plus an optional fault injection armed for that
 // call only (a signal at the k-th wait, fatal or not, or a failure of the
 // n-th allocation). Ops name BOs by GEM handle, so a sequence replays the
 // same way on a fresh device whatever its history; after shrinking a handle
@@ -25,7 +26,19 @@
 
 namespace drm_sim_model {
 
-enum class OpKind : std::uint8_t { kGemCreate, kGemClose, kMmapOffset, kBind, kMadvise, kQuery };
+enum class OpKind : std::uint8_t {
+  kGemCreate,
+  kGemClose,
+  kMmapOffset,
+  kBind,
+  kMadvise,
+  kQuery,
+  kCpuMap,     // DRM_IOCTL_SIM_CPU_MMAP MAP [cpu_addr, +cpu_size)
+  kCpuUnmap,   // DRM_IOCTL_SIM_CPU_MMAP UNMAP
+  kGpuAccess,  // DRM_IOCTL_SIM_MEM_ACCESS through the VM (GPU faults)
+  kCpuAccess,  // DRM_IOCTL_SIM_MEM_ACCESS with vm_id 0
+};
+inline constexpr int kOpKinds = 10;
 
 struct Injection {
   enum class Kind : std::uint8_t { kNone, kSignal, kFailAlloc };
@@ -34,6 +47,8 @@ struct Injection {
   bool fatal = false;   // signals only
   bool operator==(const Injection&) const = default;
 };
+
+inline constexpr std::size_t kMaxAccesses = 8;
 
 struct Op {
   OpKind kind = OpKind::kQuery;
@@ -51,6 +66,12 @@ struct Op {
   std::uint64_t q_start = 0;
   std::uint64_t q_range = 0;
   int q_slack = 0;
+  // CPU map/unmap
+  std::uint64_t cpu_addr = 0;
+  std::uint64_t cpu_size = 0;
+  // Memory accesses (1–kMaxAccesses)
+  std::vector<Access> accesses;
+  std::uint16_t tile = 0;  // GPU accesses: the faulting tile
   Injection inject;
   bool operator==(const Op&) const = default;
 };
@@ -87,6 +108,8 @@ class OpGen {
   std::uint32_t pick_handle(const RefModel& m);
   BindArgs gen_bind_op(const RefModel& m, const std::vector<Vma>& vs);
   Op gen_madvise(const RefModel& m, const std::vector<Vma>& vs);
+  Op gen_cpu_map(const RefModel& m, const std::vector<Vma>& vs);
+  Op gen_access(const RefModel& m, const std::vector<Vma>& vs, bool gpu);
   Injection gen_injection(bool waits);
 
   std::mt19937_64 rng_;

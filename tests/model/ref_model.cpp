@@ -85,6 +85,9 @@ DeviceDesc DeviceDesc::from_profile(const std::string& name) {
   d.sys_mask = 0;
   d.vram_mask = 0;
   d.needs_64k_vram = p->features.needs_64k_vram;
+  d.discrete = p->features.discrete;
+  d.num_tiles = p->num_tiles;
+  d.data_backed = p->backing == drm_sim::BackingMode::kData;
   for (const auto& r : p->regions) {
     (r.mem_class == drm_sim::MemClass::kSystem ? d.sys_mask : d.vram_mask) |= 1u << r.instance;
     if (d.min_page.size() <= r.instance) d.min_page.resize(r.instance + 1u, 0);
@@ -279,7 +282,8 @@ int RefModel::gem_mmap_offset(std::uint32_t handle) const {
 // VM_BIND (spec §6)
 
 int RefModel::check_bind_args(const BindArgs& op) const {
-  if (op.op > DRM_XE_VM_BIND_OP_UNMAP_ALL) return -EINVAL;  // PREFETCH is not modelled
+  if (op.op > DRM_XE_VM_BIND_OP_PREFETCH) return -EINVAL;
+  if (op.region != 0 && op.op != DRM_XE_VM_BIND_OP_PREFETCH) return -EINVAL;
   if (op.pat >= dev_.pat_coh.size() || dev_.pat_coh[op.pat] == kCohReserved) return -EINVAL;
   const std::uint8_t coh = dev_.pat_coh[op.pat];
   const bool mirror = (op.flags & DRM_XE_VM_BIND_FLAG_CPU_ADDR_MIRROR) != 0;
@@ -305,6 +309,13 @@ int RefModel::check_bind_args(const BindArgs& op) const {
       return aligned(op.obj_offset) ? 0 : -EINVAL;
     case DRM_XE_VM_BIND_OP_UNMAP:
       return op.obj == 0 && !null && !mirror ? 0 : -EINVAL;
+    case DRM_XE_VM_BIND_OP_PREFETCH: {
+      // region: CONSULT (the VMA's preferred location) or a region of the device.
+      const std::uint32_t regions = dev_.sys_mask | dev_.vram_mask;
+      const bool region_ok =
+          op.region == kConsultPrefLoc || (op.region < 32 && (regions & (1u << op.region)) != 0);
+      return op.obj == 0 && !null && !mirror && region_ok && aligned(op.obj_offset) ? 0 : -EINVAL;
+    }
     default:
       return -EINVAL;
   }
@@ -339,6 +350,7 @@ int RefModel::bind_one(const BindArgs& op) {
   }
   if (op.range > dev_.va_end || op.addr > dev_.va_end - op.range) return -EINVAL;
   const std::uint64_t end = op.addr + op.range;
+  if (op.op == DRM_XE_VM_BIND_OP_PREFETCH) return check_prefetch(op, sim_efault_);
   if (op.op == DRM_XE_VM_BIND_OP_UNMAP) {
     carve(op.addr, end);
     return 0;
@@ -361,29 +373,57 @@ int RefModel::bind_one(const BindArgs& op) {
     v.bo = *bo_of_handle(op.obj);
     if (state_of(v.bo).purgeable()) return -EBUSY;  // §8: a DONTNEED BO cannot be bound
   }
-  if (v.kind == VmaKind::kMirror) {
-    // Widen over the mirror VMAs with default attributes that cover the page
-    // just below the request and the page just above it (xe's
-    // find_cpu_addr_mirror_vma_range: drm_gpuva_find_prev/find_next).
-    if (v.start >= kPage) {
-      if (const std::uint32_t id = id_at(v.start - kPage); id != 0) {
-        const Vma& n = vmas_.at(id);
-        if (n.kind == VmaKind::kMirror && n.has_default_attrs()) v.start = n.start;
-      }
-    }
-    if (v.end < dev_.va_end) {
-      if (const std::uint32_t id = id_at(v.end); id != 0) {
-        const Vma& n = vmas_.at(id);
-        if (n.kind == VmaKind::kMirror && n.has_default_attrs()) v.end = n.end;
-      }
-    }
-  }
+  if (v.kind == VmaKind::kMirror) widen_mirror(v);
   carve(v.start, v.end);
   insert(v);
   return 0;
 }
 
-int RefModel::bind(std::span<const BindArgs> ops) {
+void RefModel::widen_mirror(Vma& v) const {
+  // Widen over the mirror VMAs with default attributes that cover the page
+  // just below the request and the page just above it (xe's
+  // find_cpu_addr_mirror_vma_range: drm_gpuva_find_prev/find_next).
+  if (v.start >= kPage) {
+    if (const std::uint32_t id = id_at(v.start - kPage); id != 0) {
+      const Vma& n = vmas_.at(id);
+      if (n.kind == VmaKind::kMirror && n.has_default_attrs()) v.start = n.start;
+    }
+  }
+  if (v.end < dev_.va_end) {
+    if (const std::uint32_t id = id_at(v.end); id != 0) {
+      const Vma& n = vmas_.at(id);
+      if (n.kind == VmaKind::kMirror && n.has_default_attrs()) v.end = n.end;
+    }
+  }
+}
+
+// PREFETCH (spec §6): VMAs do not change; NULL VMAs are skipped, BO and
+// userptr VMAs are not prefetchable here (-EOPNOTSUPP), and the mirror part
+// of the range must be CPU-mapped page by page (-EFAULT), in VMA order.
+int RefModel::check_prefetch(const BindArgs& op, bool sim_efault) const {
+  const std::uint64_t end = op.addr + op.range;
+  for (const std::uint32_t id : overlapping(op.addr, end)) {
+    const Vma& v = vmas_.at(id);
+    if (v.kind == VmaKind::kNull) continue;
+    if (v.kind != VmaKind::kMirror) return -EOPNOTSUPP;
+    bool vram = false;
+    if (op.region == kConsultPrefLoc) {
+      vram = dev_.discrete && v.attrs.devmem_fd != DRM_XE_PREFERRED_LOC_DEFAULT_SYSTEM;
+    } else {
+      vram = (dev_.vram_mask & (1u << op.region)) != 0;
+    }
+    if (vram && dev_.needs_64k_vram && sim_efault) return -EFAULT;  // residency decides
+    const std::uint64_t lo = std::max(v.start, op.addr);
+    const std::uint64_t hi = std::min(v.end, end);
+    for (std::uint64_t a = lo; a < hi; a += kPage) {
+      if (cpu_.count(a / kPage) == 0) return -EFAULT;
+    }
+  }
+  return 0;
+}
+
+int RefModel::bind(std::span<const BindArgs> ops, bool sim_efault) {
+  sim_efault_ = sim_efault;
   for (const BindArgs& op : ops) {
     if (const int rc = check_bind_args(op); rc != 0) return rc;
   }
@@ -536,6 +576,186 @@ int RefModel::madvise(const MadviseArgs& a, std::uint32_t* retained) {
     ++(apply_attr(vmas_.at(id), a) ? counters_.advised : counters_.skipped);
   }
   return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Shared virtual memory (spec §7)
+
+std::uint8_t write_byte(std::uint64_t value, std::uint32_t i) {
+  return static_cast<std::uint8_t>((value >> ((i % 8) * 8)) ^ (i * 131u));
+}
+
+std::uint64_t digest(const std::uint8_t* p, std::size_t size) {
+  return fnv1a(p, size);
+}
+
+int RefModel::cpu_map(std::uint64_t addr, std::uint64_t size) {
+  if (size == 0 || !aligned(addr) || !aligned(size) || addr + size < addr) return -EINVAL;
+  for (std::uint64_t a = addr; a < addr + size; a += kPage) {
+    if (cpu_.count(a / kPage) != 0) return -EEXIST;
+  }
+  for (std::uint64_t a = addr; a < addr + size; a += kPage) cpu_[a / kPage] = Page{};
+  cpu_maps_[addr] = addr + size;
+  return 0;
+}
+
+int RefModel::cpu_unmap(std::uint64_t addr, std::uint64_t size) {
+  if (size == 0 || !aligned(addr) || !aligned(size) || addr + size < addr) return -EINVAL;
+  const std::uint64_t end = addr + size;
+  // Each mapping met loses its part inside [addr, end); that extent is
+  // invalidated (and autoreset) on its own, in address order.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> gone;
+  for (auto it = cpu_maps_.begin(); it != cpu_maps_.end();) {
+    const auto [ms, me] = *it;
+    if (me <= addr || ms >= end) {
+      ++it;
+      continue;
+    }
+    const std::uint64_t lo = std::max(ms, addr);
+    const std::uint64_t hi = std::min(me, end);
+    gone.emplace_back(lo, hi);
+    it = cpu_maps_.erase(it);
+    if (ms < lo) cpu_maps_[ms] = lo;
+    if (hi < me) cpu_maps_[hi] = me;
+    for (std::uint64_t a = lo; a < hi; a += kPage) cpu_.erase(a / kPage);
+    it = cpu_maps_.upper_bound(lo);
+  }
+  for (const auto& [lo, hi] : gone) autoreset(lo, hi);
+  return 0;
+}
+
+void RefModel::autoreset(std::uint64_t start, std::uint64_t end) {
+  const auto resettable = [](const Vma& v) {
+    return v.kind == VmaKind::kMirror && (v.flags & DRM_XE_VM_BIND_FLAG_MADVISE_AUTORESET) != 0;
+  };
+  // 1. Autoreset mirror VMAs are cut at the ends of the unmapped range.
+  for (const std::uint64_t at : {start, end}) {
+    const std::uint32_t id = id_at(at);
+    if (id != 0 && resettable(vmas_.at(id))) split_at(at);
+  }
+  // 2. Those inside return to the attributes they had right after the bind.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> reset;
+  for (const std::uint32_t id : overlapping(start, end)) {
+    Vma& v = vmas_.at(id);
+    if (!resettable(v) || v.start < start || v.end > end) continue;
+    v.attrs = Attrs{};
+    v.attrs.pat = v.default_pat;
+    reset.emplace_back(v.start, v.end);
+  }
+  // 3. Each reset piece merges with default-attribute mirror neighbours, as
+  //    a mirror bind of it would.
+  for (const auto& [lo, hi] : reset) {
+    const std::uint32_t id = id_at(lo);
+    if (id == 0) continue;
+    Vma v = vmas_.at(id);
+    if (v.start != lo || v.end != hi) continue;  // merged into an earlier piece
+    widen_mirror(v);
+    if (v.start == lo && v.end == hi) continue;
+    carve(v.start, v.end);
+    insert(v);
+  }
+}
+
+int RefModel::access_one(bool gpu, const Access& a, AccessOut* o, int sim_result) {
+  o->value = a.value;
+  if (gpu) {
+    const std::uint32_t id = id_at(a.addr);
+    if (id == 0) return -EFAULT;  // GPU page fault with no VMA
+    const Vma& v = vmas_.at(id);
+    const bool readonly = (v.flags & DRM_XE_VM_BIND_FLAG_READONLY) != 0;
+    if (v.kind == VmaKind::kNull) {  // sparse: reads zero, writes dropped
+      if (a.op != DRM_SIM_ACCESS_READ && readonly) return -EPERM;
+      if (a.op != DRM_SIM_ACCESS_WRITE) o->value = 0;
+      if (a.op == DRM_SIM_ACCESS_READ && dev_.data_backed) {
+        const std::vector<std::uint8_t> zero(a.size, 0);
+        o->data_digest = digest(zero.data(), zero.size());
+      }
+      return 0;
+    }
+    if (v.kind != VmaKind::kMirror) return -EOPNOTSUPP;
+    if (a.op != DRM_SIM_ACCESS_READ && readonly) return -EPERM;
+    if (a.addr + std::max<std::uint32_t>(a.size, 1) > v.end) return -EFAULT;
+    // Placement (§7): only whether it is VRAM matters here.
+    bool vram = dev_.discrete && v.attrs.devmem_fd != DRM_XE_PREFERRED_LOC_DEFAULT_SYSTEM;
+    if (a.op == DRM_SIM_ACCESS_ATOMIC && dev_.discrete) {
+      if (v.attrs.atomic == DRM_XE_ATOMIC_CPU) return -EACCES;
+      if (!(v.attrs.atomic == DRM_XE_ATOMIC_DEVICE && dev_.device_atomics_on_smem)) vram = true;
+    }
+    if (cpu_.count(a.addr / kPage) == 0) return -EFAULT;  // GPU segmentation fault
+    if (vram && dev_.needs_64k_vram && sim_result == -EFAULT) return -EFAULT;  // residency decides
+  } else if (cpu_.count(a.addr / kPage) == 0) {
+    return -EFAULT;
+  }
+  const std::uint64_t off = a.addr % kPage;
+  if (a.size == 0 || off + a.size > kPage) return -EINVAL;
+  Page& pg = cpu_.at(a.addr / kPage);
+  if (!dev_.data_backed) {
+    switch (a.op) {
+      case DRM_SIM_ACCESS_READ:
+        o->value = pg.tag;
+        break;
+      case DRM_SIM_ACCESS_WRITE:
+        pg.tag = a.value;
+        break;
+      default:
+        o->value = pg.tag;
+        pg.tag += a.value;
+        break;
+    }
+    return 0;
+  }
+  if (a.op == DRM_SIM_ACCESS_ATOMIC && (a.size != 8 || off % 8 != 0)) return -EINVAL;
+  if (pg.bytes.empty()) {
+    if (a.op == DRM_SIM_ACCESS_READ) {
+      const std::vector<std::uint8_t> zero(a.size, 0);
+      o->data_digest = digest(zero.data(), zero.size());
+      return 0;
+    }
+    pg.bytes.assign(kPage, 0);
+  }
+  std::uint8_t* p = pg.bytes.data() + off;
+  switch (a.op) {
+    case DRM_SIM_ACCESS_READ:
+      o->data_digest = digest(p, a.size);
+      break;
+    case DRM_SIM_ACCESS_WRITE:
+      for (std::uint32_t i = 0; i < a.size; ++i) p[i] = write_byte(a.value, i);
+      break;
+    default: {
+      std::uint64_t old = 0;
+      for (int i = 7; i >= 0; --i) old = (old << 8) | p[i];  // little-endian word
+      const std::uint64_t sum = old + a.value;
+      for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(sum >> (8 * i));
+      o->value = old;
+      break;
+    }
+  }
+  return 0;
+}
+
+int RefModel::access(bool gpu, std::span<const Access> in, std::vector<AccessOut>* out,
+                     std::span<const int> sim_results, std::uint32_t tile) {
+  out->assign(in.size(), AccessOut{});
+  for (std::size_t i = 0; i < in.size(); ++i) (*out)[i].value = in[i].value;
+  if (gpu && tile >= dev_.num_tiles) return -EINVAL;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const int hint = i < sim_results.size() ? sim_results[i] : 0;
+    const int rc = access_one(gpu, in[i], &(*out)[i], hint);
+    (*out)[i].result = rc;
+    if (rc != 0) return rc;
+  }
+  return 0;
+}
+
+std::optional<std::uint64_t> RefModel::page_digest(std::uint64_t addr) const {
+  const auto it = cpu_.find(addr / kPage);
+  if (it == cpu_.end()) return std::nullopt;
+  if (!dev_.data_backed) return it->second.tag;
+  if (it->second.bytes.empty()) {
+    const std::vector<std::uint8_t> zero(kPage, 0);
+    return digest(zero.data(), zero.size());
+  }
+  return digest(it->second.bytes.data(), kPage);
 }
 
 }  // namespace drm_sim_model

@@ -18,6 +18,18 @@
 // [x, y) of a BO or userptr VMA [a, e) at offset o has offset o + (x - a);
 // mirror and NULL pieces keep the offset (a GPU-to-CPU delta, or nothing).
 //
+// Shared virtual memory (spec §7): the simulated process's CPU address space
+// is a second page map, one entry per mapped 4 KiB page holding its content
+// (a 64-bit tag, or 4096 bytes on data-backed profiles). CPU-address-mirror
+// VMAs show those pages to the GPU at the same address. GPU accesses go
+// through the VMA at the address (none: -EFAULT; NULL: zero reads, dropped
+// writes; BO and userptr: not modelled, -EOPNOTSUPP), CPU accesses through
+// the CPU map only. Where pages live (system memory or VRAM) is not
+// modelled: placement never changes content, so the model predicts contents
+// exactly and the one return code residency can decide (a 64 KiB VRAM chunk
+// that does not fit, on needs_64k_vram devices) is taken from the simulator.
+// A CPU unmap drops its pages' content and applies MADVISE_AUTORESET.
+//
 // Errors: operations return 0 or a negative errno as the uapi does. The model
 // covers the errors that depend on state (unknown handles, ranges against BO
 // sizes, PAT coherency against the BO's caching, EBUSY for purgeable BOs, the
@@ -105,6 +117,9 @@ struct DeviceDesc {
   std::uint32_t vram_mask = 2;          // placement bits of VRAM
   bool needs_64k_vram = false;          // VRAM BOs: size, bind addr/range/offset 64 KiB aligned
   std::vector<std::uint32_t> min_page;  // region instance -> min_page_size
+  bool discrete = true;                 // has VRAM (GPU atomics obey the atomic attribute)
+  std::uint32_t num_tiles = 1;          // GPU accesses name a faulting tile below this
+  bool data_backed = false;             // page contents are bytes (else a 64-bit tag)
 
   // The largest min_page_size among the placement's regions (BO size unit).
   std::uint64_t min_page_of(std::uint32_t placement) const;
@@ -126,7 +141,33 @@ struct BindArgs {
   std::uint64_t range = 0;
   std::uint64_t addr = 0;
   std::uint32_t flags = 0;  // DRM_XE_VM_BIND_FLAG_*
+  std::uint32_t region = 0;  // PREFETCH: prefetch_mem_region_instance
   bool operator==(const BindArgs&) const = default;
+};
+
+inline constexpr std::uint32_t kConsultPrefLoc = 0xffffffffu;  // DRM_XE_CONSULT_MEM_ADVISE_PREF_LOC
+
+// One drm_sim_mem_access. A WRITE on a data-backed profile writes the bytes
+// write_byte(value, 0..size-1), so an access stays a small value.
+struct Access {
+  std::uint64_t addr = 0;
+  std::uint32_t size = 0;
+  std::uint32_t op = 0;  // DRM_SIM_ACCESS_READ / WRITE / ATOMIC
+  std::uint64_t value = 0;
+  bool operator==(const Access&) const = default;
+};
+std::uint8_t write_byte(std::uint64_t value, std::uint32_t i);
+// FNV-1a of size bytes (read data, page contents).
+std::uint64_t digest(const std::uint8_t* p, std::size_t size);
+
+// What one access returned: result (0 or -errno), value (read tag, atomic
+// old value; else what was passed in) and, for data-backed reads, the digest
+// of the bytes read.
+struct AccessOut {
+  int result = 0;
+  std::uint64_t value = 0;
+  std::uint64_t data_digest = 0;
+  bool operator==(const AccessOut&) const = default;
 };
 
 // One drm_xe_madvise, in its uapi terms.
@@ -155,8 +196,27 @@ class RefModel {
   // GEM_MMAP_OFFSET: -ENOENT unknown handle, -EBUSY purgeable BO (7.1).
   int gem_mmap_offset(std::uint32_t handle) const;
 
-  // VM_BIND, all-or-nothing over the array (spec §6).
-  int bind(std::span<const BindArgs> ops);
+  // VM_BIND, all-or-nothing over the array (spec §6). sim_efault: the
+  // simulator returned -EFAULT, which the model accepts from a PREFETCH
+  // into VRAM on a needs_64k_vram device (whether a 64 KiB chunk fits
+  // depends on residency, which is not modelled).
+  int bind(std::span<const BindArgs> ops, bool sim_efault = false);
+
+  // DRM_IOCTL_SIM_CPU_MMAP: -EINVAL bad range, -EEXIST overlap; unmap of
+  // holes is fine, and applies MADVISE_AUTORESET to each unmapped extent.
+  int cpu_map(std::uint64_t addr, std::uint64_t size);
+  int cpu_unmap(std::uint64_t addr, std::uint64_t size);
+  // DRM_IOCTL_SIM_MEM_ACCESS: gpu through the VM, else the CPU. Stops at the
+  // first failing access and returns its errno; out gets one AccessOut per
+  // access (those not run: result 0, value unchanged). sim_results (may be
+  // empty): the simulator's results, consulted only where residency decides
+  // (see the overview).
+  // A GPU batch naming a tile the device lacks is -EINVAL before any access.
+  int access(bool gpu, std::span<const Access> in, std::vector<AccessOut>* out,
+             std::span<const int> sim_results = {}, std::uint32_t tile = 0);
+  // Inspection: whether the page at addr is CPU-mapped, and its content
+  // digest (tag backing: the tag itself).
+  std::optional<std::uint64_t> page_digest(std::uint64_t addr) const;
 
   // MADVISE (spec §3). *retained (may be null) gets what the kernel writes to
   // *retained_ptr for PURGEABLE_STATE with with_retained.
@@ -219,6 +279,16 @@ class RefModel {
   int check_bind_bo(const BindArgs& op) const;
   bool atomic_allowed(const Bo& bo, std::uint32_t val) const;
   bool apply_attr(Vma& v, const MadviseArgs& a);
+  // Mirror-bind widening over default-attribute mirror neighbours.
+  void widen_mirror(Vma& v) const;
+  void autoreset(std::uint64_t start, std::uint64_t end);
+  int check_prefetch(const BindArgs& op, bool sim_efault) const;
+  int access_one(bool gpu, const Access& a, AccessOut* o, int sim_result);
+
+  struct Page {
+    std::uint64_t tag = 0;
+    std::vector<std::uint8_t> bytes;  // data backing; empty: all zero
+  };
 
   DeviceDesc dev_;
   PageMap pages_;
@@ -228,6 +298,9 @@ class RefModel {
   std::map<std::uint32_t, std::uint32_t> handles_;  // handle -> BO id
   std::uint32_t next_bo_id_ = 1;
   MadviseCounters counters_;
+  std::map<std::uint64_t, Page> cpu_;  // page number -> content, for every CPU-mapped page
+  std::map<std::uint64_t, std::uint64_t> cpu_maps_;  // CPU mapping start -> end
+  bool sim_efault_ = false;                          // bind()'s hint, for bind_one
 };
 
 }  // namespace drm_sim_model

@@ -24,6 +24,12 @@ constexpr std::uint64_t pg(std::uint64_t n) {
   return (kBase + n) * kPage;
 }
 
+std::uint32_t make_bo_in(RefModel& m, std::uint64_t n_pages) {
+  std::uint32_t h = 0;
+  EXPECT_EQ(m.gem_create(n_pages * kPage, 1, DRM_XE_GEM_CPU_CACHING_WB, &h), 0);
+  return h;
+}
+
 // "[0,2) a@3 | [2,3) mirror" in pages relative to kBase.
 std::string pages(const std::vector<Vma>& vs) {
   std::string s;
@@ -401,6 +407,124 @@ TEST(RefModelProfileTest, DeviceAtomicsOnSystemMemoryApplyToUserptr) {
   a.val = DRM_XE_ATOMIC_GLOBAL;  // still ignored on userptr
   ASSERT_EQ(m.madvise(a), 0);
   EXPECT_EQ(m.vmas().at(0).attrs.atomic, DRM_XE_ATOMIC_DEVICE);
+}
+
+// --- shared virtual memory (spec §7) ---
+
+BindArgs mirror(std::uint64_t s, std::uint64_t e, std::uint32_t flags = 0) {
+  BindArgs b;
+  b.op = DRM_XE_VM_BIND_OP_MAP;
+  b.addr = pg(s);
+  b.range = pg(e) - pg(s);
+  b.pat = kPat;
+  b.flags = DRM_XE_VM_BIND_FLAG_CPU_ADDR_MIRROR | flags;
+  return b;
+}
+
+MadviseArgs atomic_cpu(std::uint64_t s, std::uint64_t e) {
+  MadviseArgs a;
+  a.start = pg(s);
+  a.range = pg(e) - pg(s);
+  a.type = DRM_XE_MEM_RANGE_ATTR_ATOMIC;
+  a.val = DRM_XE_ATOMIC_CPU;
+  return a;
+}
+
+// old:   0        m (advised)        4   m (default)   6
+//        [----------------------------|---------------)   autoreset mirror, advised [0,4)
+// unmap:      [-----------------------)                   CPU unmap [1,4)
+// after: [0,1) advised | [1,6) default  (the reset piece merges with [4,6))
+TEST(RefModelSvmTest, CpuUnmapResetsAndMergesAutoresetMirrorPieces) {
+  RefModel m(DeviceDesc::from_profile("b580"));
+  const BindArgs b = mirror(0, 6, DRM_XE_VM_BIND_FLAG_MADVISE_AUTORESET);
+  ASSERT_EQ(m.bind({&b, 1}), 0);
+  ASSERT_EQ(m.madvise(atomic_cpu(0, 4)), 0);
+  ASSERT_EQ(pages(m.vmas()), "[0,4) mirror | [4,6) mirror");
+  ASSERT_EQ(m.cpu_map(pg(0), pg(6) - pg(0)), 0);
+  EXPECT_EQ(m.cpu_unmap(pg(1), pg(4) - pg(1)), 0);
+  EXPECT_EQ(pages(m.vmas()), "[0,1) mirror | [1,6) mirror");
+  EXPECT_EQ(m.vmas()[0].attrs.atomic, DRM_XE_ATOMIC_CPU);
+  EXPECT_TRUE(m.vmas()[1].has_default_attrs());
+}
+
+TEST(RefModelSvmTest, CpuUnmapLeavesMirrorsWithoutAutoresetAlone) {
+  RefModel m(DeviceDesc::from_profile("b580"));
+  const BindArgs b = mirror(0, 6);
+  ASSERT_EQ(m.bind({&b, 1}), 0);
+  ASSERT_EQ(m.madvise(atomic_cpu(0, 6)), 0);
+  ASSERT_EQ(m.cpu_map(pg(0), pg(6) - pg(0)), 0);
+  EXPECT_EQ(m.cpu_unmap(pg(1), pg(3) - pg(1)), 0);
+  EXPECT_EQ(pages(m.vmas()), "[0,6) mirror");
+  EXPECT_EQ(m.vmas()[0].attrs.atomic, DRM_XE_ATOMIC_CPU);
+}
+
+TEST(RefModelSvmTest, GpuWritesAreSeenByTheCpuAndLostOnUnmap) {
+  RefModel m(DeviceDesc::from_profile("b580"));
+  const BindArgs b = mirror(0, 4);
+  ASSERT_EQ(m.bind({&b, 1}), 0);
+  ASSERT_EQ(m.cpu_map(pg(0), pg(4) - pg(0)), 0);
+  EXPECT_EQ(m.cpu_map(pg(3), pg(5) - pg(3)), -EEXIST);
+  std::vector<AccessOut> out;
+  const Access w{pg(1) + 8, 8, DRM_SIM_ACCESS_WRITE, 41};
+  const Access a{pg(1), 8, DRM_SIM_ACCESS_ATOMIC, 1};
+  const Access gw[] = {w, a};
+  ASSERT_EQ(m.access(true, gw, &out), 0);
+  EXPECT_EQ(out[1].value, 41u);  // tag backing: one tag per page
+  const Access r{pg(1), 8, DRM_SIM_ACCESS_READ, 0};
+  ASSERT_EQ(m.access(false, {&r, 1}, &out), 0);
+  EXPECT_EQ(out[0].value, 42u);
+  ASSERT_EQ(m.cpu_unmap(pg(1), kPage), 0);
+  EXPECT_EQ(m.access(false, {&r, 1}, &out), -EFAULT);
+  EXPECT_EQ(m.access(true, {&r, 1}, &out), -EFAULT);  // mirror, but no CPU page
+}
+
+TEST(RefModelSvmTest, GpuAtomicsUnderTheCpuPolicyFailAndNullBindingsReadZero) {
+  RefModel m(DeviceDesc::from_profile("b580"));
+  BindArgs n;
+  n.op = DRM_XE_VM_BIND_OP_MAP;
+  n.addr = pg(4);
+  n.range = kPage;
+  n.pat = kPat;
+  n.flags = DRM_XE_VM_BIND_FLAG_NULL | DRM_XE_VM_BIND_FLAG_READONLY;
+  const BindArgs binds[] = {mirror(0, 4), n};
+  ASSERT_EQ(m.bind(binds), 0);
+  ASSERT_EQ(m.cpu_map(pg(0), pg(4) - pg(0)), 0);
+  ASSERT_EQ(m.madvise(atomic_cpu(0, 4)), 0);
+  std::vector<AccessOut> out;
+  const Access a{pg(0), 8, DRM_SIM_ACCESS_ATOMIC, 1};
+  EXPECT_EQ(m.access(true, {&a, 1}, &out), -EACCES);
+  const Access r{pg(4), 8, DRM_SIM_ACCESS_READ, 99};
+  EXPECT_EQ(m.access(true, {&r, 1}, &out), 0);
+  EXPECT_EQ(out[0].value, 0u);
+  const Access w{pg(4), 8, DRM_SIM_ACCESS_WRITE, 99};
+  EXPECT_EQ(m.access(true, {&w, 1}, &out), -EPERM);
+}
+
+TEST(RefModelSvmTest, PrefetchNeedsTheCpuMappingAndRefusesBoVmas) {
+  RefModel m(DeviceDesc::from_profile("b580"));
+  const BindArgs b = mirror(0, 4);
+  ASSERT_EQ(m.bind({&b, 1}), 0);
+  BindArgs p;
+  p.op = DRM_XE_VM_BIND_OP_PREFETCH;
+  p.addr = pg(0);
+  p.range = pg(4) - pg(0);
+  p.region = 1;
+  EXPECT_EQ(m.bind({&p, 1}), -EFAULT);
+  ASSERT_EQ(m.cpu_map(pg(0), pg(4) - pg(0)), 0);
+  EXPECT_EQ(m.bind({&p, 1}), 0);
+  p.region = 7;  // no such region
+  EXPECT_EQ(m.bind({&p, 1}), -EINVAL);
+  const std::uint32_t h = make_bo_in(m, 2);
+  BindArgs bo;
+  bo.op = DRM_XE_VM_BIND_OP_MAP;
+  bo.obj = h;
+  bo.addr = pg(4);
+  bo.range = 2 * kPage;
+  bo.pat = kPat;
+  ASSERT_EQ(m.bind({&bo, 1}), 0);
+  p.region = kConsultPrefLoc;
+  p.range = pg(6) - pg(0);
+  EXPECT_EQ(m.bind({&p, 1}), -EOPNOTSUPP);
 }
 
 TEST(OpGenTest, SameSeedSameSequence) {

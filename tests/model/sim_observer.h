@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,6 +72,20 @@ inline std::string describe_sim(int fd, std::uint32_t vm_id,
     s += "\n";
   }
   return s;
+}
+
+// The page holding addr in the file's simulated process, as the model's
+// RefModel::page_digest() gives it: nullopt when not CPU-mapped, else its
+// tag (tag backing) or the FNV-1a of its 4 KiB (data backing). Moves nothing.
+inline std::optional<std::uint64_t> sim_page_digest(int fd, std::uint64_t addr) {
+  auto file = drm_sim::file_from_fd(fd);
+  if (file == nullptr) return std::nullopt;
+  const bool data = file->device().profile().backing == drm_sim::BackingMode::kData;
+  std::vector<std::byte> buf(data ? 4096 : 0);
+  std::uint64_t tag = 0;
+  if (!file->svm().peek_page(addr, &tag, buf)) return std::nullopt;
+  if (!data) return tag;
+  return fnv1a(reinterpret_cast<const unsigned char*>(buf.data()), buf.size());
 }
 
 // The attribute query's two calls over [start, start+range): the count call,

@@ -7,6 +7,7 @@
 
 #include <cinttypes>
 #include <cstdint>
+#include <cstddef>
 #include <cstdio>
 #include <string>
 
@@ -38,6 +39,13 @@ inline std::string format_bo(std::uint32_t id, std::uint64_t size, unsigned hand
                 "bo#%u size=0x%" PRIx64 " handles=%u vmas=%u dontneed=%u atomic=%u", id, size,
                 handles, vmas, dontneed, atomic);
   return buf;
+}
+
+// FNV-1a over size bytes: how page contents and read data are compared.
+inline std::uint64_t fnv1a(const unsigned char* p, std::size_t size) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (std::size_t i = 0; i < size; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
 }
 
 // One element of the attribute query.

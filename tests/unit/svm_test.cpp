@@ -416,6 +416,29 @@ TEST(SvmTest, WritesThroughAReadOnlyMirrorFailWithEperm) {
   EXPECT_EQ(s.gpu(kBase, DRM_SIM_ACCESS_READ, v), 0);
 }
 
+// Regression (found by drm_sim_differential with the SVM ops): a read
+// through a read-only NULL binding returned the caller's value instead of 0.
+TEST(SvmTest, ReadsThroughAReadOnlyNullBindingReturnZero) {
+  // given a read-only NULL (sparse) binding
+  Svm s("b580");
+  drm_xe_vm_bind b{};
+  b.vm_id = s.vm();
+  b.num_binds = 1;
+  b.bind.addr = kBase;
+  b.bind.range = 2 * kMiB;
+  b.bind.op = DRM_XE_VM_BIND_OP_MAP;
+  b.bind.flags = DRM_XE_VM_BIND_FLAG_NULL | DRM_XE_VM_BIND_FLAG_READONLY;
+  ASSERT_EQ(drm_sim_ioctl(s.fd(), DRM_IOCTL_XE_VM_BIND, &b), 0);
+  // when the GPU reads, writes and adds through it
+  std::uint64_t v = 0x1234;
+  EXPECT_EQ(s.gpu(kBase + 64, DRM_SIM_ACCESS_READ, v), 0);
+  // then reads see zero, and writes and atomics are refused
+  EXPECT_EQ(v, 0u);
+  v = 7;
+  EXPECT_EQ(s.gpu(kBase, DRM_SIM_ACCESS_WRITE, v), -EPERM);
+  EXPECT_EQ(s.gpu(kBase, DRM_SIM_ACCESS_ATOMIC, v), -EPERM);
+}
+
 TEST(SvmTest, GpuAccessWithoutAVmaOrCpuMappingIsASegmentationFault) {
   Svm s("b580");
   ASSERT_EQ(s.bind_mirror(kBase, 2 * kMiB), 0);  // no CPU mapping behind it
