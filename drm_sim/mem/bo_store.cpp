@@ -357,13 +357,18 @@ Status BoStore::gpu_access(const BoGpuRef& ref, std::uint16_t tile, MemAccess& a
   return Status::ok();
 }
 
-void BoStore::unmap_vm(std::uint32_t bo, std::uint32_t vm_id) {
+std::uint32_t BoStore::unmap_vm(std::uint32_t bo, std::uint32_t vm_id) {
   std::lock_guard<std::mutex> g(mem_.mutex());
   Backing* b = find_locked(bo);
-  if (b == nullptr) return;
+  if (b == nullptr) return 0;
+  std::uint32_t tiles = 0;
   for (ChunkState& c : b->chunks) {
-    std::erase_if(c.ptes, [&](const Pte& p) { return p.vm == vm_id; });
+    std::erase_if(c.ptes, [&](const Pte& p) {
+      if (p.vm == vm_id) tiles |= p.tiles;
+      return p.vm == vm_id;
+    });
   }
+  return tiles;
 }
 
 std::optional<BoStore::PageInfo> BoStore::page_info(std::uint32_t bo, std::uint64_t offset) {

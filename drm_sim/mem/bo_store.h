@@ -83,8 +83,9 @@ class BoStore final : public ChunkOwner {
   // fault latency, an event) or rebinds (other VMs), placing the chunk per
   // decide_bo_placement().
   Status gpu_access(const BoGpuRef& ref, std::uint16_t tile, MemAccess& a);
-  // vm no longer maps the BO through some VMA: drop vm's mappings of it.
-  void unmap_vm(std::uint32_t bo, std::uint32_t vm_id);
+  // vm no longer maps the BO through some VMA, or madvise changed one: drop
+  // vm's mappings of it (PTE zap). Returns the tiles that had any.
+  std::uint32_t unmap_vm(std::uint32_t bo, std::uint32_t vm_id);
 
   // Inspection (tests).
   struct PageInfo {

@@ -644,10 +644,15 @@ void SvmSpace::userptr_bound(std::uint32_t vm_id, const UserptrVma& v, std::uint
   ix_->userptr[vm_id][v.range.lo()] = UserptrPte{v.range.hi(), v.cpu_addr, tiles};
 }
 
-void SvmSpace::userptr_unbound(std::uint32_t vm_id, std::uint64_t gpu_start) {
+std::uint32_t SvmSpace::userptr_unbound(std::uint32_t vm_id, std::uint64_t gpu_start) {
   std::lock_guard<std::mutex> g(mem_.mutex());
   auto vit = ix_->userptr.find(vm_id);
-  if (vit != ix_->userptr.end()) vit->second.erase(gpu_start);
+  if (vit == ix_->userptr.end()) return 0;
+  auto it = vit->second.find(gpu_start);
+  if (it == vit->second.end()) return 0;
+  const std::uint32_t tiles = it->second.pte_tiles;
+  vit->second.erase(it);
+  return tiles;
 }
 
 Status SvmSpace::userptr_access(std::uint32_t vm_id, const UserptrVma& v, std::uint16_t tile,

@@ -209,8 +209,9 @@ class SvmSpace final : public ChunkOwner {
   };
   // The bind mapped it now (non-fault VM, or IMMEDIATE) on `tiles`.
   void userptr_bound(std::uint32_t vm_id, const UserptrVma& v, std::uint8_t tiles);
-  // The VMA starting at gpu_start went away (or was cut): forget its mapping.
-  void userptr_unbound(std::uint32_t vm_id, std::uint64_t gpu_start);
+  // The VMA starting at gpu_start went away (or was cut, or madvise changed
+  // it): forget its mapping. Returns the tiles that had it mapped.
+  std::uint32_t userptr_unbound(std::uint32_t vm_id, std::uint64_t gpu_start);
   // A GPU access through a userptr VMA (a.addr is the GPU address): the
   // process's page, wherever it lives, without migrating it. EFAULT where the
   // process has no mapping, EPERM for writes to a READONLY VMA.

@@ -153,15 +153,12 @@ void Vm::erase_vma(const Vma& v, Journal* j) {
   if (j != nullptr) j->entries.push_back({false, v});
 }
 
-void Vm::drop_mappings(const Vma& v) {
+std::uint32_t Vm::drop_mappings(const Vma& v) {
   // The GPU mappings the residency side keeps for this VMA (faulted BO
   // chunks, userptr pages) go with it; a remaining piece faults them again.
-  if (v.pte_tiles == 0 && !fault_mode()) return;
-  if (v.has_bo()) {
-    dev_->bos().unmap_vm(v.bo, id_);
-  } else if (v.kind == VmaKind::kUserptr && svm_ != nullptr) {
-    svm_->userptr_unbound(id_, v.start);
-  }
+  if (v.has_bo()) return dev_->bos().unmap_vm(v.bo, id_);
+  if (v.kind == VmaKind::kUserptr && svm_ != nullptr) return svm_->userptr_unbound(id_, v.start);
+  return 0;
 }
 
 void Vm::replace_vma(const Vma& old, const Vma& v, Journal* j) {
@@ -556,10 +553,11 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
         dev_->emit(Event{EventType::kPteZap, id_, v.start, v.end, 0, tiles});
         tile_mask |= tiles;
       }
-    } else if (v.pte_tiles != 0) {
+    } else if (const std::uint32_t tiles = v.pte_tiles | drop_mappings(v); tiles != 0) {
+      // Bind-time PTEs, and the mappings faults made (BO chunks, userptr pages).
       ++counters_.pte_zaps;
-      dev_->emit(Event{EventType::kPteZap, id_, v.start, v.end, 0, v.pte_tiles});
-      tile_mask |= v.pte_tiles;
+      dev_->emit(Event{EventType::kPteZap, id_, v.start, v.end, 0, tiles});
+      tile_mask |= tiles;
       v.pte_tiles = 0;
     }
   }

@@ -132,7 +132,7 @@ class Vm {
   void insert_vma(const Vma& v, Journal* j);
   void erase_vma(const Vma& v, Journal* j);
   void replace_vma(const Vma& old, const Vma& v, Journal* j);
-  void drop_mappings(const Vma& v);
+  std::uint32_t drop_mappings(const Vma& v);  // tiles whose mappings went
   Status bo_access(const Vma& v, std::uint16_t tile, MemAccess& a);
   void rollback(Journal& j);
   void release_pins(Journal& j);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -200,6 +201,34 @@ TEST_P(BoResidencyTest, ClosingTheLastReferenceFreesTheBosVram) {
   EXPECT_EQ(s.vram_used(), 4 * kMiB);  // the handle still holds it
   ASSERT_EQ(gem_close(s.fd(), bo), 0);
   EXPECT_EQ(s.vram_used(), 0u);
+}
+
+TEST_P(BoResidencyTest, MadviseOfAFaultedBoVmaZapsItsMappingsAndTheNextAccessFaults) {
+  // given a BO VMA the GPU faulted in on tile 0
+  BoSim s(backing(), kFaultVm);
+  const std::uint32_t bo = s.vram_bo(2 * kMiB);
+  ASSERT_EQ(s.bind_bo(bo, kVa, 2 * kMiB), 0);
+  ASSERT_EQ(s.gpu_store(kVa, 6), 0);
+  // when madvise changes its PAT
+  ASSERT_EQ(madvise_pat(s.fd(), s.vm(), kVa, 2 * kMiB, kB580PatCoherent2), 0);
+  // then one PTE zap on tile 0, one TLB invalidation, and a new fault
+  const drm_sim_vm_stats vs = vm_stats(s.fd(), s.vm());
+  EXPECT_EQ(vs.pte_zaps, 1u);
+  EXPECT_EQ(vs.tlb_invalidations, 1u);
+  EXPECT_EQ(s.gpu_load(kVa), 6u);
+  EXPECT_EQ(s.stats().gpu_faults, 2u);
+  // and the access mapped it again: the next change zaps it again
+  ASSERT_EQ(madvise_pat(s.fd(), s.vm(), kVa, 2 * kMiB, kB580PatCoherent), 0);
+  EXPECT_EQ(vm_stats(s.fd(), s.vm()).pte_zaps, 2u);
+}
+
+TEST_P(BoResidencyTest, MadviseOfAnUnfaultedBoVmaZapsNothing) {
+  BoSim s(backing(), kFaultVm);
+  const std::uint32_t bo = s.vram_bo(2 * kMiB);
+  ASSERT_EQ(s.bind_bo(bo, kVa, 2 * kMiB), 0);
+  ASSERT_EQ(madvise_pat(s.fd(), s.vm(), kVa, 2 * kMiB, kB580PatCoherent2), 0);
+  EXPECT_EQ(vm_stats(s.fd(), s.vm()).pte_zaps, 0u);
+  EXPECT_EQ(vm_stats(s.fd(), s.vm()).tlb_invalidations, 0u);
 }
 
 // ---------------------------------------------------- atomic policy, prefetch
@@ -416,6 +445,11 @@ struct OversubCase {
   bool mixed;
   bool fault_vm;
 };
+
+void PrintTo(const OversubCase& c, std::ostream* os) {
+  *os << c.backing << " x" << c.factor << (c.mixed ? " mixed with SVM" : " BOs only")
+      << (c.fault_vm ? ", fault-mode VM" : ", non-fault VM");
+}
 
 class BoOversubscriptionTest : public ::testing::TestWithParam<OversubCase> {};
 
