@@ -166,6 +166,19 @@ TEST_P(BoPurgeTest, ClosingAPurgeableBoForgetsIt) {
   EXPECT_EQ(s_.stats().evictions, 0u);
 }
 
+TEST_P(BoPurgeTest, APurgeableBoThatOutgrowsVramPurgesItselfAndTheFaultGetsEacces) {
+  // given one DONTNEED BO larger than VRAM, its first 32 MiB resident
+  const std::uint32_t big = s_.vram_bo(kSmallVram + 2 * kMiB);
+  ASSERT_EQ(s_.bind_bo(big, kVa, kSmallVram + 2 * kMiB), 0);
+  fill(kVa, kSmallVram, 1);
+  ASSERT_EQ(advise(kVa, kSmallVram + 2 * kMiB, DRM_XE_VMA_PURGEABLE_STATE_DONTNEED), 0);
+  // when its last chunk faults and needs room
+  // then the only purgeable BO - itself - is discarded, and the fault fails
+  EXPECT_EQ(s_.gpu_store(kVa + kSmallVram, 1), -EACCES);
+  EXPECT_EQ(s_.stats().purges, 1u);
+  EXPECT_EQ(s_.vram_used(), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backing, BoPurgeTest, ::testing::Values("data", "tag"),
                          [](const auto& i) { return std::string(i.param); });
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "drm_sim/mem/timing.h"
 #include "tests/unit/bo_test_util.h"
 
 namespace drm_sim_test {
@@ -495,6 +496,66 @@ TEST(BoEvictionTest, EvictionIsAnEventAndTheChunkComesBackOnTheNextFault) {
   EXPECT_TRUE(s.device().bos().page_info(s.bo_id(a), 0)->in_vram);
   EXPECT_EQ(events.count(drm_sim::EventType::kMigrateToVram), 1u);
   s.device().set_event_sink(nullptr);
+}
+
+TEST(BoEvictionTest, EvictionZapsEveryVmsMappingOfTheChunk) {
+  // given a BO mapped and faulted in by two fault-mode VMs of one file
+  BoSim s("tag", kFaultVm);
+  const std::uint32_t vm2 = make_vm(s.fd(), kFaultVm);
+  const std::uint32_t a = s.vram_bo(kSmallVram);
+  ASSERT_EQ(s.bind_bo(a, kVa, kSmallVram), 0);
+  ASSERT_EQ(bind(s.fd(), vm2, map_bo(a, kVa, kSmallVram)), 0);
+  for (std::uint64_t off = 0; off < kSmallVram; off += 2 * kMiB) {
+    ASSERT_EQ(s.gpu_store(kVa + off, off + 1), 0);
+  }
+  std::vector<Access> read2{{kVa, DRM_SIM_ACCESS_READ, 0, 0, 0}};
+  ASSERT_EQ(s.run(vm2, read2), 0);
+  const drm_sim_mem_stats before = s.stats();
+  // when another BO's fault evicts A's first chunk
+  const std::uint32_t b = s.vram_bo(2 * kMiB);
+  ASSERT_EQ(s.bind_bo(b, kVa + kSmallVram, 2 * kMiB), 0);
+  ASSERT_EQ(s.gpu_store(kVa + kSmallVram, 9), 0);
+  // then both VMs' mappings of that chunk went, and both fault on it again
+  const drm_sim_mem_stats after = s.stats();
+  EXPECT_EQ(after.gpu_invalidations - before.gpu_invalidations, 2u);
+  ASSERT_EQ(s.run(vm2, read2), 0);
+  EXPECT_EQ(read2[0].value, 1u);
+  EXPECT_EQ(s.gpu_load(kVa), 1u);
+  EXPECT_EQ(s.stats().gpu_faults, after.gpu_faults + 2);
+}
+
+TEST(BoFaultInterruptTest, AnInterruptedFaultLeavesTheChunkUnpopulatedAndARetrySucceeds) {
+  // given a VRAM BO in a fault-mode VM, and a signal at the second
+  // interruptible wait (the first is the VM lock, the second the migration)
+  BoSim s("data", kFaultVm);
+  const std::uint32_t bo = s.vram_bo(2 * kMiB);
+  ASSERT_EQ(s.bind_bo(bo, kVa, 2 * kMiB), 0);
+  ASSERT_EQ(fault_inject(s.fd(), DRM_SIM_FAULT_SIGNAL_AT_WAIT, 2), 0);
+  // when the GPU writes it
+  EXPECT_EQ(s.gpu_store(kVa, 3), -EINTR);
+  // then nothing moved; the restarted access completes
+  EXPECT_FALSE(s.device().bos().page_info(s.bo_id(bo), 0)->populated);
+  EXPECT_EQ(s.vram_used(), 0u);
+  ASSERT_EQ(s.gpu_store(kVa, 3), 0);
+  EXPECT_EQ(s.gpu_load(kVa), 3u);
+}
+
+TEST(BoTimingTest, FirstTouchesCostFaultLatencyAndLocalAccessesOnly) {
+  // given n untouched 2 MiB chunks of a VRAM BO in a fault-mode VM
+  BoSim s("tag", kFaultVm);
+  constexpr std::uint64_t kChunks = 4;
+  const std::uint32_t bo = s.vram_bo(kChunks * 2 * kMiB);
+  ASSERT_EQ(s.bind_bo(bo, kVa, kChunks * 2 * kMiB), 0);
+  const std::int64_t t0 = s.stats().sim_time_ns;
+  // when the GPU stores 8 bytes into each (fresh VRAM: nothing is copied)
+  for (std::uint64_t i = 0; i < kChunks; ++i) ASSERT_EQ(s.gpu_store(kVa + i * 2 * kMiB, i), 0);
+  // then time = n x (fault latency + one local 8-byte access)
+  const drm_sim::TimingModel& t = s.device().profile().timing;
+  const drm_sim::SimTime per = drm_sim::SimTime::from_us(t.fault_latency_us) +
+                               drm_sim::vram_access_time(drm_sim::Bytes{8}, t);
+  EXPECT_NEAR(static_cast<double>(s.stats().sim_time_ns - t0),
+              static_cast<double>(per.ns()) * kChunks, kChunks * 2.0);
+  EXPECT_EQ(s.stats().migrations_to_vram, 0u);
 }
 
 TEST(BoMetadataTest, TagModeKeepsAtMost16BytesPerResidentPage) {
