@@ -212,7 +212,8 @@ Status BoStore::populate(std::uint32_t vm_id, std::uint32_t bo, std::uint64_t of
   for (std::uint64_t i = offset / kChunk; i * kChunk < offset + size; ++i) {
     DRM_SIM_TRY(place_locked(bo, *b, i, want->vram, want->tile, /*consult_plan=*/false));
     ChunkState& c = b->chunks[i];
-    auto p = std::find_if(c.ptes.begin(), c.ptes.end(), [&](const Pte& x) { return x.vm == vm_id; });
+    auto p =
+        std::find_if(c.ptes.begin(), c.ptes.end(), [&](const Pte& x) { return x.vm == vm_id; });
     if (p == c.ptes.end()) {
       c.ptes.push_back(Pte{vm_id, tiles});
     } else {
@@ -238,7 +239,8 @@ Status BoStore::prefetch(std::uint32_t vm_id, std::uint32_t bo, std::uint64_t of
     if (moves) DRM_SIM_TRY(mem_.plan().on_wait(WaitKind::kInterruptible));
     DRM_SIM_TRY(place_locked(bo, *b, i, where.vram, where.tile));
     ChunkState& c = b->chunks[i];
-    auto p = std::find_if(c.ptes.begin(), c.ptes.end(), [&](const Pte& x) { return x.vm == vm_id; });
+    auto p =
+        std::find_if(c.ptes.begin(), c.ptes.end(), [&](const Pte& x) { return x.vm == vm_id; });
     if (p == c.ptes.end()) {
       c.ptes.push_back(Pte{vm_id, tile_bit(tile)});
     } else {
@@ -278,9 +280,8 @@ Status BoStore::gpu_access(const BoGpuRef& ref, std::uint16_t tile, MemAccess& a
   // A resident chunk stays where it is while its BO's placement allows it
   // there (as a validated TTM BO does); an atomic that needs VRAM moves it.
   const bool smem_allowed = (b->placement & 1u) != 0;
-  const bool placed =
-      c->populated &&
-      (c->in_vram || !want->vram || (smem_allowed && a.kind != AccessKind::kAtomic));
+  const bool placed = c->populated && (c->in_vram || !want->vram ||
+                                       (smem_allowed && a.kind != AccessKind::kAtomic));
   if (!(placed && mapped())) {
     if (ref.fault_mode) {
       ++st.gpu_faults;
@@ -301,8 +302,8 @@ Status BoStore::gpu_access(const BoGpuRef& ref, std::uint16_t tile, MemAccess& a
       }
       DRM_SIM_TRY(s);
     }
-    auto p =
-        std::find_if(c->ptes.begin(), c->ptes.end(), [&](const Pte& x) { return x.vm == ref.vm_id; });
+    auto p = std::find_if(c->ptes.begin(), c->ptes.end(),
+                          [&](const Pte& x) { return x.vm == ref.vm_id; });
     if (p == c->ptes.end()) {
       c->ptes.push_back(Pte{ref.vm_id, tile_bit(tile)});
     } else {
@@ -332,9 +333,9 @@ Status BoStore::gpu_access(const BoGpuRef& ref, std::uint16_t tile, MemAccess& a
     }
     return Status::ok();
   }
-  std::byte* bytes = c->in_vram ? mem_.vram_bytes_locked(c->vram->tile, c->vram->vram_offset) +
-                                      in_chunk
-                                : b->sys + ref.offset;
+  std::byte* bytes = c->in_vram
+                         ? mem_.vram_bytes_locked(c->vram->tile, c->vram->vram_offset) + in_chunk
+                         : b->sys + ref.offset;
   switch (a.kind) {
     case AccessKind::kRead:
       if (a.data == nullptr) return Status::err(EFAULT);

@@ -115,7 +115,7 @@ class BoStore final : public ChunkOwner {
   struct ChunkState {
     bool populated = false;
     bool in_vram = false;
-    DeviceMemory::ChunkRef vram{};  // valid while in_vram
+    DeviceMemory::ChunkRef vram{};    // valid while in_vram
     std::vector<std::uint64_t> tags;  // tag mode: one per page, once populated
     std::vector<Pte> ptes;            // GPU mappings of the chunk
   };

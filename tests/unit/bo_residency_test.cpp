@@ -18,8 +18,8 @@
 namespace drm_sim_test {
 namespace {
 
-constexpr std::uint64_t kVa = 0x40000000;     // GPU VA of the first BO (2 MiB aligned)
-constexpr std::uint64_t kCpu = 0x100000000;   // process memory behind mirrors and userptrs
+constexpr std::uint64_t kVa = 0x40000000;    // GPU VA of the first BO (2 MiB aligned)
+constexpr std::uint64_t kCpu = 0x100000000;  // process memory behind mirrors and userptrs
 constexpr std::uint32_t kLrVm = DRM_XE_VM_CREATE_FLAG_LR_MODE;
 
 class BoResidencyTest : public ::testing::TestWithParam<const char*> {
@@ -562,7 +562,8 @@ TEST(BoMetadataTest, TagModeKeepsAtMost16BytesPerResidentPage) {
   BoSim s("tag", kFaultVm);
   const std::uint32_t bo = s.vram_bo(8 * kMiB);
   ASSERT_EQ(s.bind_bo(bo, kVa, 8 * kMiB), 0);
-  for (std::uint64_t off = 0; off < 8 * kMiB; off += 2 * kMiB) ASSERT_EQ(s.gpu_store(kVa + off, 1), 0);
+  for (std::uint64_t off = 0; off < 8 * kMiB; off += 2 * kMiB)
+    ASSERT_EQ(s.gpu_store(kVa + off, 1), 0);
   const std::uint64_t pages = 8 * kMiB / kPage;
   EXPECT_LE(s.device().bos().metadata_bytes(s.bo_id(bo)), 16 * pages);
 }
