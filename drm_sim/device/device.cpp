@@ -20,6 +20,7 @@ Result<std::uint32_t> Device::create_bo_locked(Bo desc) {
   desc.mmap_offset = static_cast<std::uint64_t>(desc.id) << 32;
   const std::uint32_t id = desc.id;
   bos_.emplace(id, desc);
+  bos().add(id, desc.size, desc.placement);
   return id;
 }
 
@@ -33,6 +34,20 @@ void Device::get_vma_ref_locked(std::uint32_t id, bool dontneed) {
   assert(b != nullptr);
   ++b->vma_refs;
   b->dontneed_refs += dontneed ? 1 : 0;
+  note_purgeable_locked(*b);
+}
+
+void Device::change_dontneed_locked(std::uint32_t id, int delta) {
+  Bo* b = bo_locked(id);
+  assert(b != nullptr);
+  b->dontneed_refs = static_cast<std::uint32_t>(static_cast<std::int64_t>(b->dontneed_refs) + delta);
+  note_purgeable_locked(*b);
+}
+
+void Device::note_purgeable_locked(Bo& b) {
+  if (b.purgeable() == b.purgeable_noted) return;
+  b.purgeable_noted = b.purgeable();
+  bos().set_purgeable(b.id, b.purgeable_noted);
 }
 
 void Device::put_vma_ref_locked(std::uint32_t id, bool dontneed) {
@@ -40,6 +55,7 @@ void Device::put_vma_ref_locked(std::uint32_t id, bool dontneed) {
   assert(b != nullptr && b->vma_refs > 0);
   --b->vma_refs;
   b->dontneed_refs -= dontneed ? 1 : 0;
+  note_purgeable_locked(*b);
   maybe_free_locked(id);
 }
 
@@ -67,6 +83,7 @@ void Device::maybe_free_locked(std::uint32_t id) {
   auto it = bos_.find(id);
   if (it != bos_.end() && it->second.handle_refs == 0 && it->second.vma_refs == 0 &&
       it->second.pins == 0) {
+    bos().remove(id);
     bos_.erase(it);
   }
 }

@@ -2,10 +2,11 @@
 // objects and its fault plan.
 //
 // Owns: the BO table (device-wide BO ids; per-file handles live in DrmFile),
-// its memory (DeviceMemory: VRAM, residency LRU, simulated clock),
+// its memory (DeviceMemory: VRAM, residency LRU, simulated clock), where the
+// BOs' pages live (BoStore: a backing per BO, from creation to free),
 // the FaultPlan, the optional EventSink pointer (not owned).
-// Locking: bo_mutex() guards every Bo. Lock order: Vm lock -> bo_mutex;
-// DrmFile::mutex is never held while taking a Vm lock.
+// Locking: bo_mutex() guards every Bo. Lock order: Vm lock -> bo_mutex ->
+// memory mutex (BoStore); DrmFile::mutex is never held while taking a Vm lock.
 // Errors: create_bo() returns ENOMEM past the BO limit (or an injected
 // allocation failure); lookups return nullptr for unknown ids.
 #pragma once
@@ -16,6 +17,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "drm_sim/mem/bo_store.h"
 #include "drm_sim/mem/svm.h"
 #include "drm_sim/profile/profile.h"
 #include "drm_sim/sync/fault_plan.h"
@@ -38,7 +40,7 @@ struct Bo {
   std::uint32_t vma_refs = 0;        // VMAs mapping it, in every VM
   std::uint32_t dontneed_refs = 0;   // of those, VMAs in DONTNEED state (7.1)
   std::uint32_t pins = 0;         // held by an in-flight bind array (a rollback may map it again)
-  bool purged = false;            // 7.1: backing discarded
+  bool purgeable_noted = false;   // purgeable() as last told to the BoStore
   std::uint64_t mmap_offset = 0;  // fake offset for GEM_MMAP_OFFSET
 
   // 7.1: purgeable when every VMA mapping it is DONTNEED.
@@ -59,6 +61,7 @@ class Device {
   void set_signal_return(SignalReturn r) { signal_return_.store(r, std::memory_order_relaxed); }
   SignalReturn signal_return() const { return signal_return_.load(std::memory_order_relaxed); }
   DeviceMemory& memory() { return memory_; }
+  BoStore& bos() { return bo_store_; }
 
   void set_event_sink(EventSink* sink) { sink_.store(sink, std::memory_order_release); }
   EventSink* event_sink() const { return sink_.load(std::memory_order_acquire); }
@@ -76,6 +79,8 @@ class Device {
   Bo* bo_locked(std::uint32_t id);
   void get_vma_ref_locked(std::uint32_t id, bool dontneed);
   void put_vma_ref_locked(std::uint32_t id, bool dontneed);
+  // A VMA of the BO went DONTNEED (+1) or WILLNEED (-1) (uapi 7.1).
+  void change_dontneed_locked(std::uint32_t id, int delta);
   void put_handle_ref_locked(std::uint32_t id);
   // Keeps a BO alive while a bind array that unmapped it may still roll back.
   void pin_locked(std::uint32_t id);
@@ -84,12 +89,14 @@ class Device {
 
  private:
   void maybe_free_locked(std::uint32_t id);
+  void note_purgeable_locked(Bo& b);  // tells the BoStore when purgeable() flips
 
   Profile profile_;
   std::uint32_t instance_;
   FaultPlan plan_;
   DeviceMemory memory_{profile_, plan_};  // VRAM, residency, clock (after profile_, plan_)
   std::atomic<EventSink*> sink_{nullptr};
+  BoStore bo_store_{memory_, profile_, sink_};  // after memory_ and sink_
   std::atomic<bool> gone_{false};
   std::atomic<SignalReturn> signal_return_{SignalReturn::kEintr};
   std::mutex bo_mu_;

@@ -59,4 +59,31 @@ Result<Placement> decide_placement(const MemAttrs& attrs, AccessKind access, con
   return vram_here;  // DEFAULT_DEVICE
 }
 
+Result<Placement> decide_bo_placement(std::uint32_t bo_placement, std::uint8_t atomic,
+                                      AccessKind access, const Profile& profile,
+                                      std::uint16_t tile) {
+  Placement where;  // system memory
+  const std::uint32_t vram_mask = bo_placement & profile.vram_placement_mask();
+  if (profile.features.discrete && vram_mask != 0) {
+    where.vram = true;
+    const MemRegionDesc* here = profile.vram_for_tile(tile);
+    if (here != nullptr && (vram_mask & (1u << here->instance)) != 0) {
+      where.tile = tile;
+    } else {
+      const auto first = static_cast<std::uint16_t>(__builtin_ctz(vram_mask));
+      where.tile = profile.region_by_instance(first)->tile;
+    }
+  }
+  if (access != AccessKind::kAtomic || !profile.features.discrete) return where;
+  switch (atomic) {
+    case 3:  // DRM_XE_ATOMIC_CPU: GPU atomics are not allowed
+      return Status::err(EACCES);
+    case 1:  // DRM_XE_ATOMIC_DEVICE: VRAM, or system memory if the device can
+      if (!where.vram && !profile.features.device_atomics_on_smem) return Status::err(EACCES);
+      return where;
+    default:  // UNDEFINED, GLOBAL
+      return where;
+  }
+}
+
 }  // namespace drm_sim

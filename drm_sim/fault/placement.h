@@ -55,4 +55,16 @@ struct Placement {
 Result<Placement> decide_placement(const MemAttrs& attrs, AccessKind access, const Profile& profile,
                                    std::uint16_t tile);
 
+// Where a GPU access through a BO VMA needs the BO's pages (spec §3, §7).
+// bo_placement is the BO's placement mask (bit per region instance). VRAM
+// means the faulting tile's VRAM when the mask has it, else the mask's
+// lowest VRAM region. Non-atomic accesses: VRAM when the mask has any (on a
+// discrete part), else system memory. Atomics on a discrete part by the BO's
+// atomic attribute: CPU -> EACCES; DEVICE -> VRAM, or system memory with
+// device atomics on system memory, else EACCES; UNDEFINED and GLOBAL -> VRAM
+// when the mask allows, else system memory.
+Result<Placement> decide_bo_placement(std::uint32_t bo_placement, std::uint8_t atomic,
+                                      AccessKind access, const Profile& profile,
+                                      std::uint16_t tile);
+
 }  // namespace drm_sim

@@ -180,6 +180,7 @@ Status sim_mem_stats(DrmFile& f, void* arg) {
   s->gpu_invalidations = m.gpu_invalidations;
   s->sim_time_ns = m.sim_time_ns;
   s->remote_accesses = m.remote_accesses;
+  s->purges = m.purges;
   for (std::uint16_t t = 0; t < 4; ++t) s->vram_used[t] = mem.vram_used(t);
   return Status::ok();
 }

@@ -81,6 +81,9 @@ class BuddyAllocator {
   // Takes the lowest-addressed free block of the smallest order that fits,
   // splitting it down; the upper halves stay free.
   Result<BuddyBlock> alloc(Bytes size, Bytes alignment = Bytes{0});
+  // The FaultPlan asked by alloc() (nullptr: none); not owned.
+  FaultPlan* fault_plan() const { return faults_; }
+  void set_fault_plan(FaultPlan* faults) { faults_ = faults; }
   // Frees the block that starts at `offset` and merges it with its free
   // buddies, up to its root.
   Status free(VramOffset offset);

@@ -94,14 +94,30 @@ Status DeviceMemory::ensure_tile_locked(std::uint16_t tile) {
   return Status::ok();
 }
 
-Result<DeviceMemory::ChunkRef> DeviceMemory::alloc_chunk_locked(SvmSpace* owner, std::uint64_t addr,
+Result<DeviceMemory::ChunkRef> DeviceMemory::alloc_chunk_locked(ChunkOwner* owner, std::uint64_t addr,
                                                                 std::uint64_t size,
-                                                                std::uint16_t tile) {
+                                                                std::uint16_t tile,
+                                                                bool consult_plan) {
   DRM_SIM_TRY(ensure_tile_locked(tile));
+  BuddyAllocator& alloc = *tiles_[tile].alloc;
   for (;;) {
-    auto b = tiles_[tile].alloc->alloc(Bytes{size});
+    FaultPlan* const plan = alloc.fault_plan();
+    if (!consult_plan) alloc.set_fault_plan(nullptr);
+    auto b = alloc.alloc(Bytes{size});
+    alloc.set_fault_plan(plan);
     if (b) return lru_.insert(lru_.end(), Chunk{owner, this, addr, size, tile, b->offset.v});
     if (b.status().error() != ENOSPC) return b.status();
+    // Purge before evict: discard a purgeable chunk of this tile if any.
+    if (purgeable_hint_ > 0) {
+      // A purge may free several chunks (a whole BO): stop walking after it.
+      bool purged = false;
+      for (auto c = lru_.begin(); !purged && c != lru_.end();) {
+        const auto next = std::next(c);
+        purged = c->tile == tile && c->owner->purge_chunk_locked(c);
+        c = next;
+      }
+      if (purged) continue;
+    }
     // Evict the least recently used chunk of this tile and retry.
     auto victim =
         std::find_if(lru_.begin(), lru_.end(), [&](const Chunk& c) { return c.tile == tile; });
@@ -134,6 +150,7 @@ struct SvmSpace::Index {
   absl::btree_map<std::uint64_t, DeviceMemory::ChunkRef> chunks;          // VRAM chunks by addr
   std::map<std::uint32_t, absl::btree_map<std::uint64_t, GpuRange>> gpu;  // vm -> ranges
   std::vector<DeviceMemory*> peers;  // PageState::dev k names peers[k-1]
+  std::map<std::uint32_t, std::map<std::uint64_t, UserptrPte>> userptr;  // vm -> GPU start -> PTE
 };
 
 DeviceMemory& SvmSpace::device_of_locked(const PageState& ps) {
@@ -226,6 +243,7 @@ Result<std::vector<VaRange>> SvmSpace::cpu_unmap(std::uint64_t addr, std::uint64
     // to system memory while the mapping still exists, so the pieces that
     // stay mapped keep their content.
     invalidate_all_vms_locked(cut);
+    invalidate_userptr_locked(cut);
     evict_overlapping_locked(cut);
     Mapping m = std::move(it->second);
     maps_.erase(it);
@@ -603,6 +621,77 @@ void SvmSpace::split_at(std::uint32_t vm_id, std::uint64_t at) {
 void SvmSpace::forget_vm(std::uint32_t vm_id) {
   std::lock_guard<std::mutex> g(mem_.mutex());
   ix_->gpu.erase(vm_id);
+  ix_->userptr.erase(vm_id);
+}
+
+void SvmSpace::invalidate_userptr_locked(VaRange cpu) {
+  for (auto& [vm, ptes] : ix_->userptr) {
+    for (auto it = ptes.begin(); it != ptes.end();) {
+      const std::uint64_t lo = it->second.cpu_addr;
+      const std::uint64_t hi = lo + (it->second.end - it->first);
+      if (lo < cpu.hi() && cpu.lo() < hi) {
+        it = ptes.erase(it);
+        ++mem_.stats_locked().gpu_invalidations;
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+void SvmSpace::userptr_bound(std::uint32_t vm_id, const UserptrVma& v, std::uint8_t tiles) {
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  ix_->userptr[vm_id][v.range.lo()] = UserptrPte{v.range.hi(), v.cpu_addr, tiles};
+}
+
+std::uint32_t SvmSpace::userptr_unbound(std::uint32_t vm_id, std::uint64_t gpu_start) {
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  auto vit = ix_->userptr.find(vm_id);
+  if (vit == ix_->userptr.end()) return 0;
+  auto it = vit->second.find(gpu_start);
+  if (it == vit->second.end()) return 0;
+  const std::uint32_t tiles = it->second.pte_tiles;
+  vit->second.erase(it);
+  return tiles;
+}
+
+Status SvmSpace::userptr_access(std::uint32_t vm_id, const UserptrVma& v, std::uint16_t tile,
+                                MemAccess& a) {
+  if (a.kind != AccessKind::kRead && v.readonly) return Status::err(EPERM);
+  if (!v.range.contains(
+          VaRange::from_bounds(a.addr, a.addr + std::max<std::uint32_t>(a.size, 1)))) {
+    return Status::err(EFAULT);
+  }
+  const std::uint64_t cpu = v.cpu_addr + (a.addr - v.range.lo());
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  MemStats& st = mem_.stats_locked();
+  ++st.gpu_accesses;
+  std::uint64_t map_start = 0;
+  Mapping* m = mapping_of_locked(cpu, &map_start);
+  if (m == nullptr) return Status::err(EFAULT);  // no process memory behind it
+  auto& ptes = ix_->userptr[vm_id];
+  auto it = ptes.find(v.range.lo());
+  const bool same = it != ptes.end() && it->second.end == v.range.hi() &&
+                    it->second.cpu_addr == v.cpu_addr;
+  if (!same || (it->second.pte_tiles & (1u << tile)) == 0) {
+    // Pin the pages and map them: a GPU fault on fault-mode VMs, a silent
+    // revalidation (the rebind worker) on others.
+    if (v.fault_mode) {
+      ++st.gpu_faults;
+      mem_.clock().advance(SimTime::from_us(profile_.timing.fault_latency_us));
+    }
+    if (!same) {
+      it = ptes.insert_or_assign(v.range.lo(), UserptrPte{v.range.hi(), v.cpu_addr, 0}).first;
+    }
+    it->second.pte_tiles = static_cast<std::uint8_t>(it->second.pte_tiles | (1u << tile));
+  }
+  const PageState& ps = m->pages[(cpu - map_start) / kPage];
+  charge_access_locked(ps, a.size);
+  const std::uint64_t gpu_addr = a.addr;
+  a.addr = cpu;
+  const Status s = do_access_locked(a, *m, map_start);
+  a.addr = gpu_addr;
+  return s;
 }
 
 std::optional<SvmSpace::PageInfo> SvmSpace::page_info(std::uint64_t addr) {

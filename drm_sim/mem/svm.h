@@ -46,6 +46,7 @@
 namespace drm_sim {
 
 class SvmSpace;
+class ChunkOwner;
 
 struct MemStats {
   std::uint64_t gpu_accesses = 0;
@@ -58,6 +59,7 @@ struct MemStats {
   std::uint64_t evictions = 0;          // VRAM chunks evicted under pressure
   std::uint64_t gpu_invalidations = 0;  // GPU ranges dropped (PTE zaps)
   std::uint64_t remote_accesses = 0;    // GPU accesses to system memory over the link
+  std::uint64_t purges = 0;             // purgeable (7.1) BOs whose backing was discarded
   std::int64_t sim_time_ns = 0;
 };
 
@@ -76,18 +78,24 @@ class DeviceMemory {
 
   // --- everything below: caller holds mutex() ---
   struct Chunk {
-    SvmSpace* owner;     // may be a file of a peer device (same interconnect group)
+    ChunkOwner* owner;   // an SvmSpace (maybe a peer device's file) or a BoStore
     DeviceMemory* home;  // the device whose VRAM holds the chunk
-    std::uint64_t addr;  // CPU/GPU address of the first page
+    std::uint64_t addr;  // owner's key: SVM: CPU/GPU address of the first page;
+                         // BO: BoStore::chunk_key(bo id, chunk index)
     std::uint64_t size;
     std::uint16_t tile;
     std::uint64_t vram_offset;
   };
   using ChunkRef = std::list<Chunk>::iterator;
-  // Allocates VRAM for a chunk, evicting least-recently-used chunks of this
-  // device's VRAM (whichever SvmSpace owns them) when full.
-  Result<ChunkRef> alloc_chunk_locked(SvmSpace* owner, std::uint64_t addr, std::uint64_t size,
-                                      std::uint16_t tile);
+  // Allocates VRAM for a chunk. When the tile is full it first discards
+  // purgeable chunks (uapi 7.1 DONTNEED BOs: purge before evict), then evicts
+  // least-recently-used chunks of this device's VRAM to system memory,
+  // whichever owner (SvmSpace or BoStore) holds them.
+  // consult_plan false: the FaultPlan's allocation failures do not apply
+  // (BO pages populated by a bind, so that injected failures keep targeting
+  // the bind's own allocations).
+  Result<ChunkRef> alloc_chunk_locked(ChunkOwner* owner, std::uint64_t addr, std::uint64_t size,
+                                      std::uint16_t tile, bool consult_plan = true);
   void free_chunk_locked(ChunkRef c);
   void touch_locked(ChunkRef c);  // most recently used
   std::byte* vram_bytes_locked(std::uint16_t tile, std::uint64_t offset);
@@ -96,7 +104,9 @@ class DeviceMemory {
   SimClock& clock() { return clock_; }
   const Profile& profile() const { return profile_; }
   FaultPlan& plan() { return plan_; }
-  void forget_owner_locked(SvmSpace* owner);
+  // Owners holding purgeable VRAM chunks adjust this hint, so that an
+  // allocation under pressure only looks for purgeable chunks when some exist.
+  void add_purgeable_hint_locked(std::int64_t delta) { purgeable_hint_ += delta; }
 
  private:
   struct Tile {
@@ -111,9 +121,23 @@ class DeviceMemory {
   std::shared_ptr<std::mutex> mu_;  // per interconnect group (or per device)
   std::vector<Tile> tiles_;
   std::list<Chunk> lru_;  // front = least recently used
+  std::int64_t purgeable_hint_ = 0;
   SimClock clock_;
   CopyEngine copy_;
   MemStats stats_;
+};
+
+// What DeviceMemory's LRU asks of whoever owns a VRAM chunk. Called with the
+// memory mutex held; neither call may allocate VRAM.
+class ChunkOwner {
+ public:
+  virtual ~ChunkOwner() = default;
+  // Moves the chunk's pages to system memory (content kept), zaps the GPU
+  // mappings of it and frees the chunk (DeviceMemory::free_chunk_locked).
+  virtual void evict_chunk_locked(DeviceMemory::ChunkRef c) = 0;
+  // Purge before evict (uapi 7.1): if the chunk's content may be discarded,
+  // discards it (and frees the chunk) and returns true.
+  virtual bool purge_chunk_locked(DeviceMemory::ChunkRef) { return false; }
 };
 
 // One GPU or CPU access. In data mode WRITE copies `size` bytes from data,
@@ -144,10 +168,10 @@ struct FaultVma {
   bool fd_is_self = false;
 };
 
-class SvmSpace {
+class SvmSpace final : public ChunkOwner {
  public:
   SvmSpace(DeviceMemory& mem, const Profile& profile);
-  ~SvmSpace();
+  ~SvmSpace() override;
   SvmSpace(const SvmSpace&) = delete;
   SvmSpace& operator=(const SvmSpace&) = delete;
 
@@ -174,6 +198,26 @@ class SvmSpace {
   // before it stay populated, and a restart converges on the same state.
   Status prefetch(std::uint32_t vm_id, const FaultVma& vma, VaRange range, std::uint16_t tile,
                   const Placement& where);
+
+  // Userptr VMAs (MAP_USERPTR): the GPU range [vma.lo, vma.hi) maps the
+  // process's memory at cpu_addr. Their GPU mappings are kept per VM and
+  // tile like mirror ranges, and a CPU unmap of their pages invalidates them.
+  struct UserptrVma {
+    VaRange range;
+    std::uint64_t cpu_addr = 0;
+    bool readonly = false;
+    bool fault_mode = false;  // else an invalidated mapping is revalidated silently
+  };
+  // The bind mapped it now (non-fault VM, or IMMEDIATE) on `tiles`.
+  void userptr_bound(std::uint32_t vm_id, const UserptrVma& v, std::uint8_t tiles);
+  // The VMA starting at gpu_start went away (or was cut, or madvise changed
+  // it): forget its mapping. Returns the tiles that had it mapped.
+  std::uint32_t userptr_unbound(std::uint32_t vm_id, std::uint64_t gpu_start);
+  // A GPU access through a userptr VMA (a.addr is the GPU address): the
+  // process's page, wherever it lives, without migrating it. EFAULT where the
+  // process has no mapping, EPERM for writes to a READONLY VMA.
+  Status userptr_access(std::uint32_t vm_id, const UserptrVma& v, std::uint16_t tile,
+                        MemAccess& a);
 
   // False until the first GPU range or VRAM chunk exists: VM paths that only
   // matter for populated memory (madvise splits and zaps) skip the memory
@@ -205,7 +249,7 @@ class SvmSpace {
   std::vector<VaRange> gpu_ranges(std::uint32_t vm_id);
 
   // --- caller holds the memory mutex ---
-  void evict_chunk_locked(DeviceMemory::ChunkRef c);  // VRAM -> system
+  void evict_chunk_locked(DeviceMemory::ChunkRef c) override;  // VRAM -> system
 
  private:
   struct PageState {  // 16 bytes per page
@@ -225,6 +269,12 @@ class SvmSpace {
     std::uint64_t end;
     std::uint8_t pte_tiles;
   };
+  struct UserptrPte {  // one userptr VMA's GPU mapping
+    std::uint64_t end;
+    std::uint64_t cpu_addr;
+    std::uint8_t pte_tiles;
+  };
+  void invalidate_userptr_locked(VaRange cpu);
 
   Mapping* mapping_of_locked(std::uint64_t addr, std::uint64_t* map_start);
   PageState* page_locked(std::uint64_t addr);

@@ -18,6 +18,16 @@ const char* to_string(EventType t) {
       return "attr_changed";
     case EventType::kAttrSkipped:
       return "attr_skipped";
+    case EventType::kGpuFault:
+      return "gpu_fault";
+    case EventType::kMigrateToVram:
+      return "migrate_to_vram";
+    case EventType::kMigrateToSys:
+      return "migrate_to_sys";
+    case EventType::kEvict:
+      return "evict";
+    case EventType::kPurge:
+      return "purge";
   }
   return "?";
 }
@@ -27,7 +37,9 @@ std::string to_string(const Event& e) {
   std::snprintf(buf, sizeof buf, "vm%u %s [0x%llx,0x%llx) tile=%u tiles=0x%x", e.vm_id,
                 to_string(e.type), static_cast<unsigned long long>(e.start),
                 static_cast<unsigned long long>(e.end), e.tile, e.tile_mask);
-  return buf;
+  std::string out = buf;
+  if (e.bo != 0) out += " bo=" + std::to_string(e.bo);
+  return out;
 }
 
 }  // namespace drm_sim

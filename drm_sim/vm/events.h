@@ -1,11 +1,13 @@
 // drm_sim/vm/events.h — the driver's observable events and counters.
 //
-// The VM (and later the migration engine) reports what it does to an
-// EventSink: ops applied, PTEs zapped, TLB invalidations. Tests assert on the
+// The VM and the BO residency store report what they do to an EventSink: ops
+// applied, PTEs zapped, TLB invalidations, faults, migrations, evictions and
+// purges. Tests assert on the
 // trace; benchmarks turn it into a timeline.
 //
 // Owns: value types. Locking: a sink is called with the reporting VM's lock
-// held; it must not call back into the driver. Errors: none.
+// (residency events: the device's memory mutex) held; it must not call back
+// into the driver. Errors: none.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +25,12 @@ enum class EventType : std::uint8_t {
   kTlbInval,     // one range TLB invalidation over [start,end) on one tile
   kAttrChanged,  // a VMA's attribute changed by madvise
   kAttrSkipped,  // a VMA's attribute unchanged: skip invalidation
+  // Residency of BO pages (bo names the BO; [start,end) are BO offsets):
+  kGpuFault,      // a fault-mode VM's GPU access found no usable mapping (vm_id, tile)
+  kMigrateToVram, // a chunk moved from system memory to VRAM of `tile`
+  kMigrateToSys,  // a chunk moved from VRAM of `tile` to system memory
+  kEvict,         // a chunk evicted from VRAM of `tile` to system memory under pressure
+  kPurge,         // a purgeable (7.1) BO's backing discarded under pressure
 };
 
 struct Event {
@@ -32,6 +40,7 @@ struct Event {
   std::uint64_t end = 0;
   std::uint32_t tile = 0;       // kTlbInval
   std::uint32_t tile_mask = 0;  // kPteZap
+  std::uint32_t bo = 0;         // residency events: the device-wide BO id
 };
 
 const char* to_string(EventType t);

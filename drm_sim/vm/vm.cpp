@@ -81,12 +81,7 @@ bool apply_purgeable(Vma& v, const MadviseRequest& r, Device& dev) {
   const auto val = static_cast<std::uint8_t>(r.value);
   if (v.attrs.purgeable == val) return false;
   std::lock_guard<std::mutex> g(dev.bo_mutex());
-  Bo* bo = dev.bo_locked(v.bo);
-  if (val != 0) {
-    ++bo->dontneed_refs;
-  } else {
-    --bo->dontneed_refs;
-  }
+  dev.change_dontneed_locked(v.bo, val != 0 ? 1 : -1);
   v.attrs.purgeable = val;
   return true;
 }
@@ -146,6 +141,7 @@ void Vm::erase_vma(const Vma& v, Journal* j) {
   if (v.kind == VmaKind::kMirror && svm_ != nullptr && svm_->ever_populated()) {
     svm_->invalidate(id_, v.range());
   }
+  drop_mappings(v);
   if (v.has_bo()) {
     std::lock_guard<std::mutex> g(dev_->bo_mutex());
     if (j != nullptr) {  // a rollback may map it again: the last VMA must not free it
@@ -157,8 +153,17 @@ void Vm::erase_vma(const Vma& v, Journal* j) {
   if (j != nullptr) j->entries.push_back({false, v});
 }
 
+std::uint32_t Vm::drop_mappings(const Vma& v) {
+  // The GPU mappings the residency side keeps for this VMA (faulted BO
+  // chunks, userptr pages) go with it; a remaining piece faults them again.
+  if (v.has_bo()) return dev_->bos().unmap_vm(v.bo, id_);
+  if (v.kind == VmaKind::kUserptr && svm_ != nullptr) return svm_->userptr_unbound(id_, v.start);
+  return 0;
+}
+
 void Vm::replace_vma(const Vma& old, const Vma& v, Journal* j) {
   tree_.replace(v);
+  drop_mappings(old);
   if (old.has_bo() || v.has_bo()) {
     std::lock_guard<std::mutex> g(dev_->bo_mutex());
     if (old.has_bo() && j != nullptr) {
@@ -282,10 +287,17 @@ Status Vm::apply_bind_op(const BindOp& op, Journal& j) {
       tree_.seek(req.range.lo());
       ops = plan_map(tree_, req);
       DRM_SIM_TRY(apply_ops(ops, &j));
-      // The new VMA gets PTEs now unless the VM faults them in.
+      // The new VMA gets PTEs now unless the VM faults them in: BO pages are
+      // populated (spec §7), userptr pages mapped.
       const bool immediate = (req.flags & vma_flag::kImmediate) != 0;
       if (req.kind != VmaKind::kMirror && (!fault_mode() || immediate)) {
         const std::uint8_t tiles = all_tiles(dev_->profile());
+        if (req.kind == VmaKind::kBo) {
+          DRM_SIM_TRY(dev_->bos().populate(id_, req.bo, req.offset, req.range.size().v, tiles));
+        } else if (req.kind == VmaKind::kUserptr && svm_ != nullptr) {
+          svm_->userptr_bound(id_, SvmSpace::UserptrVma{req.range, req.offset, false, false},
+                              tiles);
+        }
         tree_.visit_mut(VaRange::from_bounds(req.range.lo(), req.range.lo() + 1), [&](Vma& v) {
           v.pte_tiles = tiles;
           return false;
@@ -342,8 +354,9 @@ FaultVma fault_vma(const Vma& v, const Device& self, std::shared_ptr<DrmFile>& h
 }  // namespace
 
 Status Vm::prefetch(const BindOp& op) {
-  // Populate the mirror VMAs of the range where the region says; the VMAs
-  // themselves do not change. BO and userptr residency is not modelled yet.
+  // Populate the VMAs of the range where the region says; the VMAs
+  // themselves do not change. Mirror pages go through the SVM fault path,
+  // BO chunks through the BoStore; userptr pages are only mapped.
   const Profile& p = dev_->profile();
   std::vector<Vma> vmas;
   tree_.visit(op.map.range, [&](const Vma& v) {
@@ -352,7 +365,20 @@ Status Vm::prefetch(const BindOp& op) {
   });
   for (const Vma& v : vmas) {
     if (v.kind == VmaKind::kNull) continue;
-    if (DRM_SIM_IOCTL_DBG(v.kind != VmaKind::kMirror)) return Status::err(EOPNOTSUPP);
+    const std::uint64_t lo = std::max(v.start, op.map.range.lo());
+    const std::uint64_t hi = std::min(v.end, op.map.range.hi());
+    if (v.kind == VmaKind::kUserptr) {
+      // The process's pages stay in system memory: a prefetch only maps them.
+      if (svm_ != nullptr) {
+        svm_->userptr_bound(id_, SvmSpace::UserptrVma{v.range(), v.offset, false, false},
+                            all_tiles(p));
+      }
+      continue;
+    }
+    if (v.kind == VmaKind::kBo) {
+      DRM_SIM_TRY(prefetch_bo(v, VaRange::from_bounds(lo, hi), op.prefetch_region));
+      continue;
+    }
     Placement where;
     if (op.prefetch_region == 0xffffffffu) {  // DRM_XE_CONSULT_MEM_ADVISE_PREF_LOC
       auto d = decide_placement(v.attrs, AccessKind::kRead, p, 0);
@@ -363,13 +389,37 @@ Status Vm::prefetch(const BindOp& op) {
       where.vram = true;
       where.tile = r->tile;
     }
-    const std::uint64_t lo = std::max(v.start, op.map.range.lo());
-    const std::uint64_t hi = std::min(v.end, op.map.range.hi());
     std::shared_ptr<DrmFile> hold;
     const FaultVma fv = fault_vma(v, *dev_, hold);
     DRM_SIM_TRY(svm_->prefetch(id_, fv, VaRange::from_bounds(lo, hi), where.tile, where));
   }
   return Status::ok();
+}
+
+Status Vm::prefetch_bo(const Vma& v, VaRange r, std::uint32_t region) {
+  // A BO moves only into a region of its placement (xe_bo_migrate: else
+  // -EINVAL); CONSULT follows the BO's own placement (BOs have no preferred
+  // location, spec §3).
+  const Profile& p = dev_->profile();
+  std::uint32_t placement = 0;
+  {
+    std::lock_guard<std::mutex> g(dev_->bo_mutex());
+    const Bo* bo = dev_->bo_locked(v.bo);
+    if (bo == nullptr) return Status::err(ENOENT);
+    placement = bo->placement;
+  }
+  bool want_vram = (placement & p.vram_placement_mask()) != 0 && p.features.discrete;
+  std::uint16_t tile = 0;
+  if (region != 0xffffffffu) {  // not DRM_XE_CONSULT_MEM_ADVISE_PREF_LOC
+    if (DRM_SIM_IOCTL_DBG(region >= 32 || (placement & (1u << region)) == 0)) {
+      return Status::err(EINVAL);
+    }
+    const MemRegionDesc* d = p.region_by_instance(static_cast<std::uint16_t>(region));
+    want_vram = d != nullptr && d->mem_class == MemClass::kVram;
+    tile = want_vram ? d->tile : 0;
+  }
+  return dev_->bos().prefetch(id_, v.bo, v.offset + (r.lo() - v.start), r.size().v, tile,
+                              want_vram);
 }
 
 Status Vm::bind(std::span<const BindOp> ops) {
@@ -498,7 +548,7 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
     Vma& v = *vp;
     if (req.type == MadviseType::kPurgeableState && v.has_bo()) {
       std::lock_guard<std::mutex> g(dev_->bo_mutex());
-      any_purged = any_purged || dev_->bo_locked(v.bo)->purged;
+      any_purged = any_purged || dev_->bos().purged(v.bo);
     }
     if (!fn(v, req, *dev_)) {
       ++counters_.vmas_skipped;
@@ -515,10 +565,11 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
         dev_->emit(Event{EventType::kPteZap, id_, v.start, v.end, 0, tiles});
         tile_mask |= tiles;
       }
-    } else if (v.pte_tiles != 0) {
+    } else if (const std::uint32_t tiles = v.pte_tiles | drop_mappings(v); tiles != 0) {
+      // Bind-time PTEs, and the mappings faults made (BO chunks, userptr pages).
       ++counters_.pte_zaps;
-      dev_->emit(Event{EventType::kPteZap, id_, v.start, v.end, 0, v.pte_tiles});
-      tile_mask |= v.pte_tiles;
+      dev_->emit(Event{EventType::kPteZap, id_, v.start, v.end, 0, tiles});
+      tile_mask |= tiles;
       v.pte_tiles = 0;
     }
   }
@@ -609,13 +660,33 @@ Status Vm::gpu_access(std::span<MemAccess> accesses, std::uint16_t tile, std::sp
         if (a.kind != AccessKind::kWrite) a.value = 0;
         if (a.kind == AccessKind::kRead && a.data != nullptr) std::memset(a.data, 0, a.size);
       }
+    } else if (v->kind == VmaKind::kUserptr) {
+      const SvmSpace::UserptrVma uv{v->range(), v->offset, (v->flags & vma_flag::kReadonly) != 0,
+                                    fault_mode()};
+      s = svm_ != nullptr ? svm_->userptr_access(id_, uv, tile, a) : Status::err(EFAULT);
     } else {
-      s = Status::err(EOPNOTSUPP);
+      s = bo_access(*v, tile, a);
     }
     if (i < results.size()) results[i] = s.to_ret();
     if (!s.is_ok()) return s;
   }
   return Status::ok();
+}
+
+Status Vm::bo_access(const Vma& v, std::uint16_t tile, MemAccess& a) {
+  if (a.addr + a.size > v.end || a.addr + a.size < a.addr) return Status::err(EFAULT);
+  BoGpuRef ref;
+  ref.vm_id = id_;
+  ref.bo = v.bo;
+  ref.offset = v.offset + (a.addr - v.start);
+  ref.readonly = (v.flags & vma_flag::kReadonly) != 0;
+  ref.fault_mode = fault_mode();
+  ref.atomic = v.attrs.atomic;
+  if (a.kind == AccessKind::kAtomic) {  // the BO-wide value (madvise through any VMA)
+    std::lock_guard<std::mutex> g(dev_->bo_mutex());
+    if (const Bo* bo = dev_->bo_locked(v.bo)) ref.atomic = bo->atomic;
+  }
+  return dev_->bos().gpu_access(ref, tile, a);
 }
 
 void Vm::cpu_unmapped(VaRange r) {

@@ -10,8 +10,9 @@
 // read-uninterruptible. Lock order: VM lock -> Device::bo_mutex. Errors (positive errno in Status):
 // EINTR (signal at a wait), ENOENT (VM closed), EINVAL (range outside the VA space, placement
 // rules), ENOMEM (allocation failure), EBUSY (binding a purgeable BO), ENOSPC (query buffer too
-// small), EFAULT (PREFETCH of a mirror range without CPU pages), EOPNOTSUPP
-// (PREFETCH over BO or userptr VMAs: their residency is not modelled yet).
+// small), EFAULT (PREFETCH of a mirror range without CPU pages), EINVAL
+// (PREFETCH of a BO into a region outside its placement), EACCES (PREFETCH of
+// a purged BO, uapi 7.1).
 #pragma once
 
 #include <atomic>
@@ -96,8 +97,10 @@ class Vm {
   // through the GPU fault path of its VMA (spec §7). Stops at the first
   // failing access and returns its errno; results[i] gets each access's
   // status. EFAULT: no VMA (or no CPU mapping behind a mirror VMA), EPERM:
-  // write/atomic to a READONLY VMA, EACCES: atomic policy, EOPNOTSUPP: BO and
-  // userptr VMAs (their residency arrives later), EINVAL: tile out of range.
+  // write/atomic to a READONLY VMA, EACCES: atomic policy or purged BO
+  // memory (7.1), ENOMEM: VRAM exhausted, EINVAL: tile out of range. BO VMAs
+  // go through the device's BoStore, userptr VMAs through the file's
+  // SvmSpace (the process's pages).
   Status gpu_access(std::span<MemAccess> accesses, std::uint16_t tile, std::span<int> results);
 
   // The garbage collector after a CPU munmap of r (spec §7): mirror VMAs
@@ -124,10 +127,13 @@ class Vm {
   struct Journal;
   Status apply_bind_op(const BindOp& op, Journal& j);
   Status prefetch(const BindOp& op);
+  Status prefetch_bo(const Vma& v, VaRange r, std::uint32_t region);
   Status apply_ops(const GpuvmOps& ops, Journal* j);
   void insert_vma(const Vma& v, Journal* j);
   void erase_vma(const Vma& v, Journal* j);
   void replace_vma(const Vma& old, const Vma& v, Journal* j);
+  std::uint32_t drop_mappings(const Vma& v);  // tiles whose mappings went
+  Status bo_access(const Vma& v, std::uint16_t tile, MemAccess& a);
   void rollback(Journal& j);
   void release_pins(Journal& j);
   MapRequest widen_mirror(const MapRequest& req) const;

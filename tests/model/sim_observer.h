@@ -68,7 +68,7 @@ inline std::string describe_sim(int fd, std::uint32_t vm_id,
     const drm_sim::Bo* b = dev.bo_locked(dev_id);
     if (b == nullptr) continue;
     s += format_bo(model, b->size, b->handle_refs, b->vma_refs, b->dontneed_refs, b->atomic);
-    if (b->purged) s += " PURGED";
+    if (dev.bos().purged(dev_id)) s += " PURGED";
     s += "\n";
   }
   return s;

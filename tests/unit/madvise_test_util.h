@@ -458,6 +458,16 @@ inline const char* event_name(EventType t) {
       return "AttrChanged";
     case EventType::kAttrSkipped:
       return "AttrSkipped";
+    case EventType::kGpuFault:
+      return "GpuFault";
+    case EventType::kMigrateToVram:
+      return "MigrateToVram";
+    case EventType::kMigrateToSys:
+      return "MigrateToSys";
+    case EventType::kEvict:
+      return "Evict";
+    case EventType::kPurge:
+      return "Purge";
   }
   return "?";
 }

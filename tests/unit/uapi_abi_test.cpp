@@ -2,6 +2,7 @@
 // codes and constant values, checked against the spec (xe-vm-semantics.md
 // sections 1 and 2). The header also checks the sizes at compile time; these
 // tests keep the numbers visible and cover the fields the header does not.
+#include <drm_sim/drm_sim_ext.h>
 #include <drm_sim/xe_drm.h>
 #include <gtest/gtest.h>
 
@@ -269,6 +270,31 @@ TEST(UapiAbi, MadviseConstants) {
   EXPECT_EQ(m.preferred_mem_loc.devmem_fd, 0xffffffffu);
   EXPECT_EQ(static_cast<std::int32_t>(m.preferred_mem_loc.devmem_fd),
             DRM_XE_PREFERRED_LOC_DEFAULT_SYSTEM);
+}
+
+}  // namespace
+
+// The simulator's statistics struct grows only by taking reserved words at
+// its end: every field already there keeps its offset.
+namespace {
+
+TEST(SimUapiAbi, MemStatsLayoutIsAppendOnly) {
+  EXPECT_EQ(sizeof(drm_sim_mem_stats), 144u);
+  EXPECT_EQ(offsetof(drm_sim_mem_stats, gpu_accesses), 0u);
+  EXPECT_EQ(offsetof(drm_sim_mem_stats, gpu_faults), 8u);
+  EXPECT_EQ(offsetof(drm_sim_mem_stats, cpu_faults), 16u);
+  EXPECT_EQ(offsetof(drm_sim_mem_stats, migrations_to_vram), 24u);
+  EXPECT_EQ(offsetof(drm_sim_mem_stats, migrations_to_sys), 32u);
+  EXPECT_EQ(offsetof(drm_sim_mem_stats, bytes_to_vram), 40u);
+  EXPECT_EQ(offsetof(drm_sim_mem_stats, bytes_to_sys), 48u);
+  EXPECT_EQ(offsetof(drm_sim_mem_stats, evictions), 56u);
+  EXPECT_EQ(offsetof(drm_sim_mem_stats, gpu_invalidations), 64u);
+  EXPECT_EQ(offsetof(drm_sim_mem_stats, sim_time_ns), 72u);
+  EXPECT_EQ(offsetof(drm_sim_mem_stats, vram_used), 80u);
+  EXPECT_EQ(offsetof(drm_sim_mem_stats, remote_accesses), 112u);
+  EXPECT_EQ(offsetof(drm_sim_mem_stats, purges), 120u);
+  EXPECT_EQ(offsetof(drm_sim_mem_stats, reserved), 128u);
+  EXPECT_EQ(sizeof(drm_sim_mem_stats::reserved), 16u);
 }
 
 }  // namespace

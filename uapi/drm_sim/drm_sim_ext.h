@@ -125,7 +125,8 @@ struct drm_sim_mem_stats {
 	__s64 sim_time_ns;
 	__u64 vram_used[4];  /* per tile */
 	__u64 remote_accesses; /* GPU accesses to system memory over the host link */
-	__u64 reserved[3];   /* MBZ */
+	__u64 purges;        /* purgeable (uapi 7.1 DONTNEED) BOs discarded under pressure */
+	__u64 reserved[2];   /* MBZ */
 };
 
 #define DRM_IOCTL_SIM_CPU_MMAP DRM_IOW(DRM_COMMAND_BASE + DRM_SIM_CPU_MMAP, struct drm_sim_cpu_mmap)
@@ -150,6 +151,13 @@ DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_fault_inject, probability_ppm) == 
 DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_fault_inject, signo) == 20, "fault_inject.signo");
 DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_fault_inject, reserved) == 24,
                       "fault_inject.reserved");
+/* drm_sim_mem_stats grows only by taking reserved words at its end. */
+DRM_SIM_EXT_ABI_CHECK(sizeof(struct drm_sim_mem_stats) == 144, "drm_sim_mem_stats");
+DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_mem_stats, vram_used) == 80, "mem_stats.vram_used");
+DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_mem_stats, remote_accesses) == 112,
+                      "mem_stats.remote_accesses");
+DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_mem_stats, purges) == 120, "mem_stats.purges");
+DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_mem_stats, reserved) == 128, "mem_stats.reserved");
 #undef DRM_SIM_EXT_ABI_CHECK
 #endif
 
