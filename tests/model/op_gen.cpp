@@ -382,7 +382,7 @@ Op OpGen::gen_access(const RefModel& m, const std::vector<Vma>& vs, bool gpu) {
       a.size = static_cast<std::uint32_t>(1 + below(std::min<std::uint64_t>(kPage - off, 512)));
     }
     if (chance(3)) a.size = static_cast<std::uint32_t>(kPage - off + 8);  // crosses: -EINVAL
-    if (data && a.op == DRM_SIM_ACCESS_ATOMIC && chance(3)) ++off;       // misaligned: -EINVAL
+    if (data && a.op == DRM_SIM_ACCESS_ATOMIC && chance(3)) ++off;        // misaligned: -EINVAL
     a.addr = page * kPage + std::min<std::uint64_t>(off, kPage - 1);
     a.value = rng_();
     if (a.op == DRM_SIM_ACCESS_ATOMIC) a.value %= 1000;
@@ -484,7 +484,67 @@ Op OpGen::next(const RefModel& m) {
     op.q_slack = s < 60 ? 0 : (s < 80 ? 2 : -1);
     op.inject = gen_injection(true);
   }
+  drop_bo_residency_ops(vs, &op);
   return op;
+}
+
+namespace {
+
+bool overlaps(std::uint64_t a, std::uint64_t a_len, std::uint64_t b, std::uint64_t b_len) {
+  return a < b + b_len && b < a + a_len;
+}
+
+// A VMA or MAP whose pages live in a BO or in userptr memory.
+bool bo_or_userptr(const BindArgs& b) {
+  if (b.op == DRM_XE_VM_BIND_OP_MAP_USERPTR) return true;
+  return b.op == DRM_XE_VM_BIND_OP_MAP &&
+         (b.flags & (DRM_XE_VM_BIND_FLAG_NULL | DRM_XE_VM_BIND_FLAG_CPU_ADDR_MIRROR)) == 0;
+}
+
+}  // namespace
+
+// The model does not hold BO or userptr page contents or residency (the
+// engine's BO path is covered by tests/unit/bo_*_test.cpp), so GPU accesses
+// and PREFETCHes that reach BO or userptr VMAs are left out of the sequence:
+// accesses into them are dropped from the batch, and a PREFETCH overlapping
+// one (already bound, or mapped earlier in the same array) is dropped from
+// the array. An op left empty becomes a query of the whole window.
+void OpGen::drop_bo_residency_ops(const std::vector<Vma>& vs, Op* op) const {
+  auto resident_kind = [](const Vma& v) {
+    return v.kind == VmaKind::kBo || v.kind == VmaKind::kUserptr;
+  };
+  bool emptied = false;
+  if (op->kind == OpKind::kGpuAccess) {
+    std::erase_if(op->accesses, [&](const Access& a) {
+      return std::any_of(vs.begin(), vs.end(), [&](const Vma& v) {
+        return resident_kind(v) &&
+               overlaps(a.addr, std::max<std::uint32_t>(a.size, 1), v.start, v.end - v.start);
+      });
+    });
+    emptied = op->accesses.empty();
+  } else if (op->kind == OpKind::kBind) {
+    std::vector<BindArgs> kept;
+    for (const BindArgs& b : op->binds) {
+      bool drop = false;
+      if (b.op == DRM_XE_VM_BIND_OP_PREFETCH) {
+        for (const Vma& v : vs) {
+          drop = drop || (resident_kind(v) && overlaps(b.addr, b.range, v.start, v.end - v.start));
+        }
+        for (const BindArgs& k : kept) {
+          drop = drop || (bo_or_userptr(k) && overlaps(b.addr, b.range, k.addr, k.range));
+        }
+      }
+      if (!drop) kept.push_back(b);
+    }
+    op->binds = std::move(kept);
+    emptied = op->binds.empty();
+  }
+  if (emptied) {
+    *op = Op{};
+    op->kind = OpKind::kQuery;
+    op->q_start = 0;
+    op->q_range = cfg_.window_pages * kPage;
+  }
 }
 
 }  // namespace drm_sim_model

@@ -4,11 +4,10 @@
 // An Op is a value: the uapi arguments of one ioctl (GEM create/close/mmap
 // offset, VM_BIND with one op or an array of 2–5 including PREFETCH, MADVISE
 // of any type, the two-call attribute query, the simulated process's CPU
-// map/unmap, batches of GPU or CPU memory accesses), plus an optional fault injection armed for that
-// call only (a signal at the k-th wait, fatal or not, or a failure of the
-// n-th allocation). Ops name BOs by GEM handle, so a sequence replays the
-// same way on a fresh device whatever its history; after shrinking a handle
-// may name nothing, which is itself a valid test.
+// map/unmap, batches of GPU or CPU memory accesses), plus an optional fault injection armed for
+// that call only (a signal at the k-th wait, fatal or not, or a failure of the n-th allocation).
+// Ops name BOs by GEM handle, so a sequence replays the same way on a fresh device whatever its
+// history; after shrinking a handle may name nothing, which is itself a valid test.
 //
 // The generator looks at the reference model's state (live handles and BO
 // sizes, VMA boundaries) to produce mostly-valid arguments that collide
@@ -99,6 +98,7 @@ class OpGen {
   Op next(const RefModel& m);
 
  private:
+  void drop_bo_residency_ops(const std::vector<Vma>& vs, Op* op) const;
   std::uint64_t below(std::uint64_t n);  // uniform in [0, n)
   bool chance(unsigned percent);
   std::uint64_t boundary_or_random(const std::vector<Vma>& vs);

@@ -398,7 +398,8 @@ void RefModel::widen_mirror(Vma& v) const {
 }
 
 // PREFETCH (spec §6): VMAs do not change; NULL VMAs are skipped, BO and
-// userptr VMAs are not prefetchable here (-EOPNOTSUPP), and the mirror part
+// userptr VMAs are out of the model's scope (the generator leaves such
+// prefetches out; -EOPNOTSUPP marks them should one slip through), and the mirror part
 // of the range must be CPU-mapped page by page (-EFAULT), in VMA order.
 int RefModel::check_prefetch(const BindArgs& op, bool sim_efault) const {
   const std::uint64_t end = op.addr + op.range;

@@ -168,7 +168,11 @@ TEST_P(BoPurgeTest, ClosingAPurgeableBoForgetsIt) {
 
 TEST_P(BoPurgeTest, APurgeableBoThatOutgrowsVramPurgesItselfAndTheFaultGetsEacces) {
   // given one DONTNEED BO larger than VRAM, its first 32 MiB resident
-  const std::uint32_t big = s_.vram_bo(kSmallVram + 2 * kMiB);
+  // (DEFER_BACKING: without it a VRAM-only BO larger than VRAM is refused)
+  drm_xe_gem_create c = gem_args(kSmallVram + 2 * kMiB, kVram0, DRM_XE_GEM_CPU_CACHING_WC);
+  c.flags = DRM_XE_GEM_CREATE_FLAG_DEFER_BACKING;
+  ASSERT_EQ(gem_create(s_.fd(), &c), 0);
+  const std::uint32_t big = c.handle;
   ASSERT_EQ(s_.bind_bo(big, kVa, kSmallVram + 2 * kMiB), 0);
   fill(kVa, kSmallVram, 1);
   ASSERT_EQ(advise(kVa, kSmallVram + 2 * kMiB, DRM_XE_VMA_PURGEABLE_STATE_DONTNEED), 0);
