@@ -65,6 +65,7 @@ class Device {
 
   void set_event_sink(EventSink* sink) { sink_.store(sink, std::memory_order_release); }
   EventSink* event_sink() const { return sink_.load(std::memory_order_acquire); }
+  const std::atomic<EventSink*>& event_sink_slot() const { return sink_; }
   void emit(const Event& e) const {
     if (EventSink* s = event_sink()) s->on_event(e);
   }

@@ -30,7 +30,9 @@ void LowestFreeId::release(std::uint32_t id) {
 }
 
 DrmFile::DrmFile(std::shared_ptr<Device> dev)
-    : dev_(std::move(dev)), svm_(std::make_shared<SvmSpace>(dev_->memory(), dev_->profile())) {}
+    : dev_(std::move(dev)), svm_(std::make_shared<SvmSpace>(dev_->memory(), dev_->profile())) {
+  svm_->set_event_sink(&dev_->event_sink_slot());
+}
 
 DrmFile::~DrmFile() {
   release();

@@ -94,7 +94,8 @@ Status DeviceMemory::ensure_tile_locked(std::uint16_t tile) {
   return Status::ok();
 }
 
-Result<DeviceMemory::ChunkRef> DeviceMemory::alloc_chunk_locked(ChunkOwner* owner, std::uint64_t addr,
+Result<DeviceMemory::ChunkRef> DeviceMemory::alloc_chunk_locked(ChunkOwner* owner,
+                                                                std::uint64_t addr,
                                                                 std::uint64_t size,
                                                                 std::uint16_t tile,
                                                                 bool consult_plan) {
@@ -390,13 +391,25 @@ Status SvmSpace::migrate_to_vram_locked(VaRange chunk, DeviceMemory& target, std
   MemStats& st = mem_.stats_locked();
   ++st.migrations_to_vram;
   st.bytes_to_vram += chunk.size().v;
+  emit_locked(EventType::kMigrateToVram, 0, chunk, tile);
   const SimTime done = mem_.copy_engine_locked().submit(
       CopyJob{chunk.size(), CopyDirection::kHostToVram}, mem_.clock().now());
   mem_.clock().advance_to(done);
   return Status::ok();
 }
 
+void SvmSpace::emit_locked(EventType type, std::uint32_t vm, VaRange r, std::uint32_t tile) const {
+  EventSink* s = sink_ != nullptr ? sink_->load(std::memory_order_acquire) : nullptr;
+  if (s == nullptr) return;
+  Event e{type, vm, r.lo(), r.hi(), tile, 0};
+  s->on_event(e);
+}
+
 void SvmSpace::migrate_chunk_to_sys_locked(std::uint64_t chunk_addr) {
+  chunk_to_sys_locked(chunk_addr, EventType::kMigrateToSys);
+}
+
+void SvmSpace::chunk_to_sys_locked(std::uint64_t chunk_addr, EventType why) {
   auto it = ix_->chunks.find(chunk_addr);
   if (it == ix_->chunks.end()) return;
   const DeviceMemory::ChunkRef ref = it->second;
@@ -419,6 +432,7 @@ void SvmSpace::migrate_chunk_to_sys_locked(std::uint64_t chunk_addr) {
   MemStats& st = mem_.stats_locked();
   ++st.migrations_to_sys;
   st.bytes_to_sys += size;
+  emit_locked(why, 0, VaRange::from_bounds(chunk_addr, chunk_addr + size), ref->tile);
   const SimTime done = mem_.copy_engine_locked().submit(
       CopyJob{Bytes{size}, CopyDirection::kVramToHost}, mem_.clock().now());
   mem_.clock().advance_to(done);
@@ -426,7 +440,7 @@ void SvmSpace::migrate_chunk_to_sys_locked(std::uint64_t chunk_addr) {
 }
 
 void SvmSpace::evict_chunk_locked(DeviceMemory::ChunkRef c) {
-  migrate_chunk_to_sys_locked(c->addr);
+  chunk_to_sys_locked(c->addr, EventType::kEvict);
 }
 
 Status SvmSpace::cpu_access(MemAccess& a) {
@@ -475,6 +489,8 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
   }
   // The fault path.
   ++st.gpu_faults;
+  emit_locked(EventType::kGpuFault, vm_id,
+              VaRange::from_bounds(a.addr, a.addr + std::max<std::uint64_t>(a.size, 1)), tile);
   mem_.clock().advance(SimTime::from_us(profile_.timing.fault_latency_us));
   auto populated = populate_locked(vm_id, vma, tile, a.addr, where);
   if (!populated) return populated.status();
@@ -671,8 +687,8 @@ Status SvmSpace::userptr_access(std::uint32_t vm_id, const UserptrVma& v, std::u
   if (m == nullptr) return Status::err(EFAULT);  // no process memory behind it
   auto& ptes = ix_->userptr[vm_id];
   auto it = ptes.find(v.range.lo());
-  const bool same = it != ptes.end() && it->second.end == v.range.hi() &&
-                    it->second.cpu_addr == v.cpu_addr;
+  const bool same =
+      it != ptes.end() && it->second.end == v.range.hi() && it->second.cpu_addr == v.cpu_addr;
   if (!same || (it->second.pte_tiles & (1u << tile)) == 0) {
     // Pin the pages and map them: a GPU fault on fault-mode VMs, a silent
     // revalidation (the rebind worker) on others.

@@ -42,6 +42,7 @@
 #include "drm_sim/mem/timing.h"
 #include "drm_sim/profile/profile.h"
 #include "drm_sim/sync/fault_plan.h"
+#include "drm_sim/vm/events.h"
 
 namespace drm_sim {
 
@@ -216,8 +217,7 @@ class SvmSpace final : public ChunkOwner {
   // A GPU access through a userptr VMA (a.addr is the GPU address): the
   // process's page, wherever it lives, without migrating it. EFAULT where the
   // process has no mapping, EPERM for writes to a READONLY VMA.
-  Status userptr_access(std::uint32_t vm_id, const UserptrVma& v, std::uint16_t tile,
-                        MemAccess& a);
+  Status userptr_access(std::uint32_t vm_id, const UserptrVma& v, std::uint16_t tile, MemAccess& a);
 
   // False until the first GPU range or VRAM chunk exists: VM paths that only
   // matter for populated memory (madvise splits and zaps) skip the memory
@@ -251,7 +251,16 @@ class SvmSpace final : public ChunkOwner {
   // --- caller holds the memory mutex ---
   void evict_chunk_locked(DeviceMemory::ChunkRef c) override;  // VRAM -> system
 
+  // Where GPU faults and chunk migrations of this address space are
+  // reported (kGpuFault, kMigrateToVram, kMigrateToSys, kEvict with bo 0 and
+  // [start,end) the VA range), called with the memory mutex held. The slot
+  // (the device's) must outlive this object; unset: no events.
+  void set_event_sink(const std::atomic<EventSink*>* slot) { sink_ = slot; }
+
  private:
+  void emit_locked(EventType type, std::uint32_t vm, VaRange r, std::uint32_t tile) const;
+  void chunk_to_sys_locked(std::uint64_t chunk_addr, EventType why);
+  const std::atomic<EventSink*>* sink_ = nullptr;
   struct PageState {  // 16 bytes per page
     std::uint64_t tag = 0;
     std::uint32_t vram_page = 0;  // page index within the tile's VRAM

@@ -25,12 +25,13 @@ enum class EventType : std::uint8_t {
   kTlbInval,     // one range TLB invalidation over [start,end) on one tile
   kAttrChanged,  // a VMA's attribute changed by madvise
   kAttrSkipped,  // a VMA's attribute unchanged: skip invalidation
-  // Residency of BO pages (bo names the BO; [start,end) are BO offsets):
-  kGpuFault,      // a fault-mode VM's GPU access found no usable mapping (vm_id, tile)
-  kMigrateToVram, // a chunk moved from system memory to VRAM of `tile`
-  kMigrateToSys,  // a chunk moved from VRAM of `tile` to system memory
-  kEvict,         // a chunk evicted from VRAM of `tile` to system memory under pressure
-  kPurge,         // a purgeable (7.1) BO's backing discarded under pressure
+  // Residency: of BO pages (bo names the BO; [start,end) are BO offsets),
+  // or of shared-virtual-memory pages (bo 0; [start,end) is the VA range):
+  kGpuFault,       // a fault-mode VM's GPU access found no usable mapping (vm_id, tile)
+  kMigrateToVram,  // a chunk moved from system memory to VRAM of `tile`
+  kMigrateToSys,   // a chunk moved from VRAM of `tile` to system memory
+  kEvict,          // a chunk evicted from VRAM of `tile` to system memory under pressure
+  kPurge,          // a purgeable (7.1) BO's backing discarded under pressure
 };
 
 struct Event {

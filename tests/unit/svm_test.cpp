@@ -552,5 +552,51 @@ TEST(SvmTimingTest, StreamingFaultsCostLatencyPlusOneDmaBatchEach) {
               static_cast<double>(per.ns()) * kChunks, kChunks * 2.0);
 }
 
+// Shared-virtual-memory residency reaches the device's event sink: a GPU
+// fault, the chunk's migration to VRAM, a CPU touch sending it home, and
+// evictions once the working set outgrows VRAM; each with its VA range.
+TEST(SvmEventsTest, FaultsMigrationsAndEvictionsAreEvents) {
+  Svm s(profile_with_backing("small", "tag").c_str());
+  EventRecorder rec;
+  file_from_fd(s.fd())->device().set_event_sink(&rec);
+  const std::uint64_t vram = 32 * kMiB;  // the small profile's VRAM
+  ASSERT_EQ(s.cpu_mmap(kBase, 2 * vram, DRM_SIM_CPU_MMAP_MAP), 0);
+  ASSERT_EQ(s.bind_mirror(kBase, 2 * vram), 0);
+  rec.take();  // the bind's own events
+  std::uint64_t v = 7;
+  ASSERT_EQ(s.gpu(kBase + kPage, DRM_SIM_ACCESS_WRITE, v), 0);
+  std::vector<Event> ev = rec.take();
+  std::string text;
+  for (const Event& e : ev) text += to_string(e) + "\n";
+  ASSERT_EQ(ev.size(), 2u) << text;
+  EXPECT_EQ(ev[0].type, EventType::kGpuFault);
+  EXPECT_EQ(ev[0].vm_id, s.vm());
+  EXPECT_EQ(ev[0].start, kBase + kPage);
+  EXPECT_EQ(ev[1].type, EventType::kMigrateToVram);
+  EXPECT_EQ(ev[1].start, kBase);  // the 2 MiB chunk around the access
+  EXPECT_EQ(ev[1].end, kBase + 2 * kMiB);
+  EXPECT_EQ(ev[1].bo, 0u);
+  // a second access to the resident page is a hit: no event
+  ASSERT_EQ(s.gpu(kBase + 2 * kPage, DRM_SIM_ACCESS_READ, v), 0);
+  EXPECT_TRUE(rec.take().empty());
+  // the CPU touch sends the chunk home
+  ASSERT_EQ(s.access(0, kBase + kPage, DRM_SIM_ACCESS_READ, v), 0);
+  ev = rec.take();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].type, EventType::kMigrateToSys);
+  EXPECT_EQ(ev[0].start, kBase);
+  EXPECT_EQ(ev[0].end, kBase + 2 * kMiB);
+  // twice the VRAM faulted in: evictions, as many as the stats count
+  const std::uint64_t before = s.mem_stats().evictions;
+  for (std::uint64_t a = kBase; a < kBase + 2 * vram; a += 2 * kMiB) {
+    ASSERT_EQ(s.gpu(a, DRM_SIM_ACCESS_READ, v), 0);
+  }
+  std::uint64_t evicts = 0;
+  for (const Event& e : rec.take()) evicts += e.type == EventType::kEvict;
+  EXPECT_GT(evicts, 0u);
+  EXPECT_EQ(evicts, s.mem_stats().evictions - before);
+  file_from_fd(s.fd())->device().set_event_sink(nullptr);
+}
+
 }  // namespace
 }  // namespace drm_sim
