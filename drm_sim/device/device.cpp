@@ -40,7 +40,8 @@ void Device::get_vma_ref_locked(std::uint32_t id, bool dontneed) {
 void Device::change_dontneed_locked(std::uint32_t id, int delta) {
   Bo* b = bo_locked(id);
   assert(b != nullptr);
-  b->dontneed_refs = static_cast<std::uint32_t>(static_cast<std::int64_t>(b->dontneed_refs) + delta);
+  b->dontneed_refs =
+      static_cast<std::uint32_t>(static_cast<std::int64_t>(b->dontneed_refs) + delta);
   note_purgeable_locked(*b);
 }
 

@@ -105,9 +105,12 @@ int access8(int fd, std::uint32_t vm, std::uint32_t op, std::uint64_t page, std:
 class Worker {
  public:
   Worker(const FileCtx& f, int index, ThreadState& st, Failures& fail)
-      : f_(f), first_(static_cast<std::uint64_t>(index) * kPagesPerThread),
+      : f_(f),
+        first_(static_cast<std::uint64_t>(index) * kPagesPerThread),
         rng_(0x5eed0000u + static_cast<unsigned>(index) * 7919u + static_cast<unsigned>(f.fd)),
-        st_(st), fail_(fail), pages_(kPagesPerThread) {}
+        st_(st),
+        fail_(fail),
+        pages_(kPagesPerThread) {}
 
   void run(int thread_no) {
     // Start with the whole run mapped.
@@ -131,9 +134,9 @@ class Worker {
       if (!pages_[p].mapped) {
         if (rc != -EFAULT) report("final read of unmapped page", first_ + p, rc);
       } else if (rc != 0 || v != pages_[p].word) {
-        report("final content " + std::to_string(v) + " != recorded " +
-                   std::to_string(pages_[p].word),
-               first_ + p, rc);
+        report(
+            "final content " + std::to_string(v) + " != recorded " + std::to_string(pages_[p].word),
+            first_ + p, rc);
       }
     }
   }
@@ -212,8 +215,8 @@ class Worker {
   void settle(std::uint64_t p, std::uint32_t op, std::uint64_t sent, std::uint64_t got,
               const char* who) {
     PageRecord& rec = pages_[p];
-    if (!rec.mapped) return report(std::string(who) + " access succeeded on an unmapped page",
-                                   first_ + p, 0);
+    if (!rec.mapped)
+      return report(std::string(who) + " access succeeded on an unmapped page", first_ + p, 0);
     switch (op) {
       case DRM_SIM_ACCESS_READ:
         if (got != rec.word) {
@@ -366,8 +369,8 @@ TEST(SvmConcurrencyTest, FaultsMigrationsAndCpuUnmapsRacingWithBindsLoseNoPageCo
   Failures fail;
   std::vector<std::unique_ptr<Worker>> workers;
   for (int t = 0; t < kThreads; ++t) {
-    workers.push_back(std::make_unique<Worker>(files[t / kThreadsPerFile], t % kThreadsPerFile,
-                                               states[t], fail));
+    workers.push_back(
+        std::make_unique<Worker>(files[t / kThreadsPerFile], t % kThreadsPerFile, states[t], fail));
   }
   // when every thread races on its own pages and on the shared VMs
   {
@@ -394,13 +397,13 @@ TEST(SvmConcurrencyTest, FaultsMigrationsAndCpuUnmapsRacingWithBindsLoseNoPageCo
   std::uint64_t gpu_ok = 0;
   for (auto& w : workers) gpu_ok += w->gpu_ok;
   EXPECT_GT(gpu_ok, 0u);
-  std::printf("gpu accesses that reached memory %llu, faults %llu, to VRAM %llu, to system %llu, "
-              "evictions %llu\n",
-              static_cast<unsigned long long>(gpu_ok),
-              static_cast<unsigned long long>(ms.gpu_faults),
-              static_cast<unsigned long long>(ms.migrations_to_vram),
-              static_cast<unsigned long long>(ms.migrations_to_sys),
-              static_cast<unsigned long long>(ms.evictions));
+  std::printf(
+      "gpu accesses that reached memory %llu, faults %llu, to VRAM %llu, to system %llu, "
+      "evictions %llu\n",
+      static_cast<unsigned long long>(gpu_ok), static_cast<unsigned long long>(ms.gpu_faults),
+      static_cast<unsigned long long>(ms.migrations_to_vram),
+      static_cast<unsigned long long>(ms.migrations_to_sys),
+      static_cast<unsigned long long>(ms.evictions));
   for (auto& w : workers) w->verify();
   for (const std::string& s : fail.first) ADD_FAILURE() << s;
   EXPECT_EQ(fail.count.load(), 0);

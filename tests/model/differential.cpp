@@ -426,9 +426,9 @@ std::optional<Mismatch> Differential::compare(const Op& op, const Outcome& exp, 
       if (e.result != g.result || e.value != g.value || e.data_digest != g.data_digest) {
         category = "access:" + kind;
         detail = "  access " + std::to_string(i) + ": model result " + std::to_string(e.result) +
-                 " value " + hex(e.value) + " data " + hex(e.data_digest) +
-                 ", simulator result " + std::to_string(g.result) + " value " + hex(g.value) +
-                 " data " + hex(g.data_digest) + "\n";
+                 " value " + hex(e.value) + " data " + hex(e.data_digest) + ", simulator result " +
+                 std::to_string(g.result) + " value " + hex(g.value) + " data " +
+                 hex(g.data_digest) + "\n";
         break;
       }
       if (e.result != 0) break;
@@ -1188,7 +1188,8 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
     << "#include <gtest/gtest.h>\n#include <unistd.h>\n\n"
     << "#include <cerrno>\n#include <cstdint>\n#include <map>\n#include <string>\n\n"
     << "#include \"drm_sim/drm_sim.h\"\n#include \"drm_sim/ioctl/fd_table.h\"\n"
-    << "#include \"model/ref_model.h\"\n#include \"model/sim_observer.h\"\n#include <optional>\n#include <vector>\n\n"
+    << "#include \"model/ref_model.h\"\n#include \"model/sim_observer.h\"\n#include "
+       "<optional>\n#include <vector>\n\n"
     << "namespace {\n\n"
     << "[[maybe_unused]] void inject(int fd, std::uint32_t op, std::uint32_t flags, "
        "std::uint64_t n) {\n"

@@ -140,7 +140,7 @@ struct BindArgs {
   std::uint64_t obj_offset = 0;  // or userptr
   std::uint64_t range = 0;
   std::uint64_t addr = 0;
-  std::uint32_t flags = 0;  // DRM_XE_VM_BIND_FLAG_*
+  std::uint32_t flags = 0;   // DRM_XE_VM_BIND_FLAG_*
   std::uint32_t region = 0;  // PREFETCH: prefetch_mem_region_instance
   bool operator==(const BindArgs&) const = default;
 };

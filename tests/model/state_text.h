@@ -6,8 +6,8 @@
 #pragma once
 
 #include <cinttypes>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
