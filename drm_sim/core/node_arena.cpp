@@ -6,6 +6,19 @@
 #include <cstdint>
 #include <new>
 
+// Under AddressSanitizer a freed block is poisoned and a handed-out one
+// unpoisoned, as malloc does: a use after free is reported, and poison left
+// by the block's previous user (absl's B-tree poisons its unused node slots)
+// does not outlive the block.
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define DRM_SIM_ARENA_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define DRM_SIM_ARENA_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define DRM_SIM_ARENA_POISON(p, n) ((void)(p), (void)(n))
+#define DRM_SIM_ARENA_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace drm_sim {
 namespace {
 
@@ -17,7 +30,10 @@ constexpr std::size_t kMaxRegion = 8 * 1024 * 1024;  // bounds the unused tail
 }  // namespace
 
 NodeArena::~NodeArena() {
-  for (const Region& r : regions_) munmap(r.base, r.size);
+  for (const Region& r : regions_) {
+    DRM_SIM_ARENA_UNPOISON(r.base, r.size);  // no stale poison for the next mapping here
+    munmap(r.base, r.size);
+  }
 }
 
 void* NodeArena::carve(std::size_t rounded) {
@@ -49,6 +65,7 @@ void* NodeArena::carve(std::size_t rounded) {
   }
   char* p = cursor_;
   cursor_ += rounded;
+  DRM_SIM_ARENA_UNPOISON(p, rounded);
   return p;
 }
 
@@ -58,6 +75,7 @@ void* NodeArena::allocate(std::size_t bytes) {
   void* p = nullptr;
   if (free_[c] != nullptr) {
     FreeBlock* b = free_[c];
+    DRM_SIM_ARENA_UNPOISON(b, c * 64);
     free_[c] = b->next;
     p = b;
   } else {
@@ -70,9 +88,11 @@ void* NodeArena::allocate(std::size_t bytes) {
 void NodeArena::deallocate(void* p, std::size_t bytes) noexcept {
   if (p == nullptr) return;
   const std::size_t c = class_of(std::max<std::size_t>(bytes, 1));
+  DRM_SIM_ARENA_UNPOISON(p, c * 64);
   auto* b = static_cast<FreeBlock*>(p);
   b->next = free_[c];
   free_[c] = b;
+  DRM_SIM_ARENA_POISON(p, c * 64);
   in_use_ -= c * 64;
 }
 
