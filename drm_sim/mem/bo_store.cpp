@@ -316,46 +316,13 @@ Status BoStore::gpu_access(const BoGpuRef& ref, std::uint16_t tile, MemAccess& a
   // The access itself.
   const std::uint64_t in_chunk = ref.offset - index * kChunk;
   if (profile_.backing == BackingMode::kTag) {
-    std::uint64_t& tag = c->tags[in_chunk / kPage];
-    switch (a.kind) {
-      case AccessKind::kRead:
-        a.value = tag;
-        break;
-      case AccessKind::kWrite:
-        tag = a.value;
-        break;
-      case AccessKind::kAtomic: {
-        const std::uint64_t old = tag;
-        tag = old + a.value;
-        a.value = old;
-        break;
-      }
-    }
+    apply_tag_access(a, c->tags[in_chunk / kPage]);
     return Status::ok();
   }
   std::byte* bytes = c->in_vram
                          ? mem_.vram_bytes_locked(c->vram->tile, c->vram->vram_offset) + in_chunk
                          : b->sys + ref.offset;
-  switch (a.kind) {
-    case AccessKind::kRead:
-      if (a.data == nullptr) return Status::err(EFAULT);
-      std::memcpy(a.data, bytes, a.size);
-      break;
-    case AccessKind::kWrite:
-      if (a.data == nullptr) return Status::err(EFAULT);
-      std::memcpy(bytes, a.data, a.size);
-      break;
-    case AccessKind::kAtomic: {
-      if (a.size != 8 || (ref.offset & 7) != 0) return Status::err(EINVAL);
-      std::uint64_t old = 0;
-      std::memcpy(&old, bytes, 8);
-      const std::uint64_t sum = old + a.value;
-      std::memcpy(bytes, &sum, 8);
-      a.value = old;
-      break;
-    }
-  }
-  return Status::ok();
+  return apply_byte_access(a, bytes, ref.offset);
 }
 
 std::uint32_t BoStore::unmap_vm(std::uint32_t bo, std::uint32_t vm_id) {

@@ -299,6 +299,46 @@ SvmSpace::PageState* SvmSpace::page_locked(std::uint64_t addr) {
   return m == nullptr ? nullptr : &m->pages[(addr - start) / kPage];
 }
 
+void apply_tag_access(MemAccess& a, std::uint64_t& tag) {
+  switch (a.kind) {
+    case AccessKind::kRead:
+      a.value = tag;
+      break;
+    case AccessKind::kWrite:
+      tag = a.value;
+      break;
+    case AccessKind::kAtomic: {
+      const std::uint64_t old = tag;
+      tag = old + a.value;
+      a.value = old;
+      break;
+    }
+  }
+}
+
+Status apply_byte_access(MemAccess& a, std::byte* bytes, std::uint64_t align_off) {
+  switch (a.kind) {
+    case AccessKind::kRead:
+      if (a.data == nullptr) return Status::err(EFAULT);
+      std::memcpy(a.data, bytes, a.size);
+      break;
+    case AccessKind::kWrite:
+      if (a.data == nullptr) return Status::err(EFAULT);
+      std::memcpy(bytes, a.data, a.size);
+      break;
+    case AccessKind::kAtomic: {
+      if (a.size != 8 || (align_off & 7) != 0) return Status::err(EINVAL);
+      std::uint64_t old = 0;
+      std::memcpy(&old, bytes, 8);
+      const std::uint64_t sum = old + a.value;
+      std::memcpy(bytes, &sum, 8);
+      a.value = old;
+      break;
+    }
+  }
+  return Status::ok();
+}
+
 Status SvmSpace::do_access_locked(MemAccess& a) {
   std::uint64_t map_start = 0;
   Mapping* m = mapping_of_locked(a.addr, &map_start);
@@ -311,46 +351,14 @@ Status SvmSpace::do_access_locked(MemAccess& a, Mapping& m, std::uint64_t map_st
   PageState* ps = &m.pages[(a.addr - map_start) / kPage];
   const std::uint64_t off = a.addr & (kPage - 1);
   if (profile_.backing == BackingMode::kTag) {
-    switch (a.kind) {
-      case AccessKind::kRead:
-        a.value = ps->tag;
-        break;
-      case AccessKind::kWrite:
-        ps->tag = a.value;
-        break;
-      case AccessKind::kAtomic: {
-        const std::uint64_t old = ps->tag;
-        ps->tag = old + a.value;
-        a.value = old;
-        break;
-      }
-    }
+    apply_tag_access(a, ps->tag);
     return Status::ok();
   }
   std::byte* bytes = ps->in_vram != 0 ? device_of_locked(*ps).vram_bytes_locked(
                                             ps->tile, std::uint64_t{ps->vram_page} * kPage) +
                                             off
                                       : m.data + (a.addr - map_start);
-  switch (a.kind) {
-    case AccessKind::kRead:
-      if (a.data == nullptr) return Status::err(EFAULT);
-      std::memcpy(a.data, bytes, a.size);
-      break;
-    case AccessKind::kWrite:
-      if (a.data == nullptr) return Status::err(EFAULT);
-      std::memcpy(bytes, a.data, a.size);
-      break;
-    case AccessKind::kAtomic: {
-      if (a.size != 8 || (off & 7) != 0) return Status::err(EINVAL);
-      std::uint64_t old = 0;
-      std::memcpy(&old, bytes, 8);
-      const std::uint64_t sum = old + a.value;
-      std::memcpy(bytes, &sum, 8);
-      a.value = old;
-      break;
-    }
-  }
-  return Status::ok();
+  return apply_byte_access(a, bytes, off);
 }
 
 void SvmSpace::invalidate_all_vms_locked(VaRange r) {

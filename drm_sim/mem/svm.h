@@ -154,6 +154,14 @@ struct MemAccess {
   std::byte* data = nullptr;
 };
 
+// The access itself, once its page is found (SvmSpace and BoStore share
+// these). Tag mode: a on the page's tag. Data mode: a on the bytes at
+// `bytes`; `align_off` is the offset an ATOMIC must be 8-byte aligned at.
+// Errors: EFAULT for READ/WRITE without data, EINVAL for an ATOMIC that is
+// not 8 bytes at an 8-byte aligned offset.
+void apply_tag_access(MemAccess& a, std::uint64_t& tag);
+Status apply_byte_access(MemAccess& a, std::byte* bytes, std::uint64_t align_off);
+
 // The VMA facts a GPU fault needs (copied out under the VM lock).
 struct FaultVma {
   VaRange range;
