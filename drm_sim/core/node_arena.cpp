@@ -6,11 +6,13 @@
 #include <cstdint>
 #include <new>
 
+#include "drm_sim/core/sanitizers.h"
+
 // Under AddressSanitizer a freed block is poisoned and a handed-out one
 // unpoisoned, as malloc does: a use after free is reported, and poison left
 // by the block's previous user (absl's B-tree poisons its unused node slots)
 // does not outlive the block.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(DRM_SIM_ASAN)
 #include <sanitizer/asan_interface.h>
 #define DRM_SIM_ARENA_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
 #define DRM_SIM_ARENA_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))

@@ -28,7 +28,6 @@ struct Vm::Journal {
 
 namespace {
 
-constexpr std::uint32_t kVmCreateLrMode = 1u << 1;
 constexpr std::uint32_t kVmCreateFaultMode = 1u << 2;
 
 std::uint8_t all_tiles(const Profile& p) {
