@@ -490,17 +490,6 @@ class InterruptExhaustiveTest : public ::testing::TestWithParam<Scenario> {};
 
 TEST_P(InterruptExhaustiveTest, EveryWaitInterruptedAndRestartedReachesTheUninterruptedState) {
   const Scenario& sc = GetParam();
-#if defined(__SANITIZE_ADDRESS__)
-  // KNOWN OPEN BUG (found 2026-12-05, not yet diagnosed), the same as in
-  // tests/umd/interrupt_exhaustive_test.cpp: in the asan (Debug) build only,
-  // an interrupted-and-restarted madvise of a populated mirror keeps GPU
-  // ranges and VRAM pages across the new VMA boundaries that the
-  // uninterrupted run evicts; the optimised build passes. Skipped here so the
-  // rest of the asan suite gates CI; the default-preset run still checks it.
-  if (std::string(sc.name) == "MadvisePreferredLocSplitsPopulatedMirror") {
-    GTEST_SKIP() << "known open bug under ASan, see the comment";
-  }
-#endif
   // given the uninterrupted run
   const Outcome ref = run(sc, [](FaultPlan&) {});
   ASSERT_EQ(ref.eintr, 0u);
