@@ -26,11 +26,8 @@ double batch_ns(std::span<const Bytes> chunks, const TimingModel& t) {
 
 }  // namespace
 
-SimTime SimTime::from_ns_rounded(double ns) {
-  return SimTime(std::llround(ns));
-}
-SimTime SimTime::from_us(double us) {
-  return from_ns_rounded(us * 1000.0);
+std::int64_t SimTime::round_negative(double ns) {
+  return std::llround(ns);
 }
 
 double transfer_efficiency(double kib, double k) {
@@ -54,20 +51,6 @@ SimTime tlb_invalidation_time(std::uint64_t ranges, std::uint32_t tiles, const T
                           static_cast<double>(tiles));
 }
 
-SimTime vram_access_time(Bytes bytes, const TimingModel& t) {
-  assert(t.vram_gbps > 0.0);
-  return SimTime::from_ns_rounded(static_cast<double>(bytes.v) / t.vram_gbps);
-}
-
-SimTime remote_access_time(std::uint64_t accesses, const TimingModel& t) {
-  return SimTime::from_ns_rounded(t.remote_access_ns * static_cast<double>(accesses));
-}
-
-SimTime SimClock::advance(SimTime d) {
-  assert(d.ns() >= 0);
-  return SimTime::from_ns(now_ns_.fetch_add(d.ns(), std::memory_order_acq_rel) + d.ns());
-}
-
 SimTime SimClock::advance_to(SimTime t) {
   std::int64_t cur = now_ns_.load(std::memory_order_acquire);
   while (cur < t.ns() && !now_ns_.compare_exchange_weak(cur, t.ns(), std::memory_order_acq_rel)) {
@@ -75,10 +58,19 @@ SimTime SimClock::advance_to(SimTime t) {
   return SimTime::from_ns(cur < t.ns() ? t.ns() : cur);
 }
 
+double CopyEngine::transfer_ns(Bytes bytes) {
+  if (bytes.v == 0 || (bytes.v & (bytes.v - 1)) != 0) {
+    return drm_sim::transfer_ns(bytes, timing_.host_link_gbps, timing_.efficiency_k);
+  }
+  double& memo = pow2_ns_[__builtin_ctzll(bytes.v)];
+  if (memo == 0.0) memo = drm_sim::transfer_ns(bytes, timing_.host_link_gbps, timing_.efficiency_k);
+  return memo;
+}
+
 SimTime CopyEngine::submit(const CopyJob& job, SimTime ready) {
   const double start = std::max(tail_ns_, static_cast<double>(ready.ns()));
-  const Bytes chunk[1] = {job.bytes};
-  tail_ns_ = start + batch_ns(chunk, timing_);
+  // One batch of one chunk: dma_setup plus its transfer (batch_ns's sum).
+  tail_ns_ = start + (timing_.dma_setup_us * 1000.0 + transfer_ns(job.bytes));
   ++jobs_;
   bytes_[static_cast<int>(job.direction)] = bytes_[static_cast<int>(job.direction)] + job.bytes;
   return SimTime::from_ns_rounded(tail_ns_);

@@ -37,9 +37,13 @@ class SimTime {
  public:
   constexpr SimTime() = default;
   static constexpr SimTime from_ns(std::int64_t ns) { return SimTime(ns); }
-  // Rounded to the nearest nanosecond.
-  static SimTime from_us(double us);
-  static SimTime from_ns_rounded(double ns);
+  // Rounded to the nearest nanosecond (halves away from zero, as llround).
+  static SimTime from_us(double us) { return from_ns_rounded(us * 1000.0); }
+  static SimTime from_ns_rounded(double ns) {
+    // The fault and access paths round once per access: an add and a
+    // truncation instead of a libm call for the (usual) non-negative values.
+    return SimTime(ns >= 0.0 ? static_cast<std::int64_t>(ns + 0.5) : round_negative(ns));
+  }
 
   constexpr std::int64_t ns() const { return ns_; }
   constexpr double us() const { return static_cast<double>(ns_) / 1000.0; }
@@ -58,6 +62,7 @@ class SimTime {
 
  private:
   constexpr explicit SimTime(std::int64_t ns) : ns_(ns) {}
+  static std::int64_t round_negative(double ns);
   std::int64_t ns_ = 0;
 };
 
@@ -81,17 +86,26 @@ SimTime fault_service_time(std::span<const Bytes> migrated_chunks, const TimingM
 SimTime tlb_invalidation_time(std::uint64_t ranges, std::uint32_t tiles, const TimingModel& t);
 
 // The GPU reading or writing `bytes` of its local VRAM: bytes / vram_gbps.
-SimTime vram_access_time(Bytes bytes, const TimingModel& t);
+// Inline: every GPU access that hits pays it.
+inline SimTime vram_access_time(Bytes bytes, const TimingModel& t) {
+  return SimTime::from_ns_rounded(static_cast<double>(bytes.v) / t.vram_gbps);
+}
 
 // `accesses` remote accesses (over the link, no migration): remote_access_ns each.
-SimTime remote_access_time(std::uint64_t accesses, const TimingModel& t);
+inline SimTime remote_access_time(std::uint64_t accesses, const TimingModel& t) {
+  return SimTime::from_ns_rounded(t.remote_access_ns * static_cast<double>(accesses));
+}
 
 // A device's simulated clock: starts at 0, moves only forward.
 class SimClock {
  public:
   SimTime now() const { return SimTime::from_ns(now_ns_.load(std::memory_order_acquire)); }
-  // Moves the clock forward by d (d >= 0); returns the new time.
-  SimTime advance(SimTime d);
+  // Moves the clock forward by d (d >= 0); returns the new time. A zero
+  // step (a small VRAM access rounds to 0 ns) skips the atomic add.
+  SimTime advance(SimTime d) {
+    if (d.ns() == 0) return now();
+    return SimTime::from_ns(now_ns_.fetch_add(d.ns(), std::memory_order_acq_rel) + d.ns());
+  }
   // Moves the clock to t if t is later; returns the (possibly unchanged) time.
   SimTime advance_to(SimTime t);
 
@@ -123,8 +137,14 @@ class CopyEngine {
   Bytes bytes_moved(CopyDirection d) const { return bytes_[static_cast<int>(d)]; }
 
  private:
+  // The transfer time of a power-of-two job (the fault path's 4 KiB, 64 KiB
+  // and 2 MiB chunks), computed once per size: the efficiency curve's atan
+  // is the costliest part of a small migration's bookkeeping.
+  double transfer_ns(Bytes bytes);
+
   TimingModel timing_;
-  double tail_ns_ = 0.0;  // unrounded completion of the last job
+  double pow2_ns_[64] = {};  // by log2(bytes); 0 = not computed yet
+  double tail_ns_ = 0.0;     // unrounded completion of the last job
   std::uint64_t jobs_ = 0;
   Bytes bytes_[2];
 };
