@@ -106,7 +106,14 @@ Result<DeviceMemory::ChunkRef> DeviceMemory::alloc_chunk_locked(ChunkOwner* owne
     if (!consult_plan) alloc.set_fault_plan(nullptr);
     auto b = alloc.alloc(Bytes{size});
     alloc.set_fault_plan(plan);
-    if (b) return lru_.insert(lru_.end(), Chunk{owner, this, addr, size, tile, b->offset.v});
+    if (b) {
+      const Chunk c{owner, this, addr, size, tile, b->offset.v};
+      if (spare_.empty()) return lru_.insert(lru_.end(), c);
+      const ChunkRef node = spare_.begin();
+      *node = c;
+      lru_.splice(lru_.end(), spare_, node);
+      return node;
+    }
     if (b.status().error() != ENOSPC) return b.status();
     // Purge before evict: discard a purgeable chunk of this tile if any.
     if (purgeable_hint_ > 0) {
@@ -133,7 +140,7 @@ void DeviceMemory::free_chunk_locked(ChunkRef c) {
   [[maybe_unused]] const Status s = t.alloc->free(VramOffset{c->vram_offset});
   // Data mode keeps freed VRAM's host pages (bounded by the VRAM size): the
   // next migration into them then costs a memcpy, not host page faults.
-  lru_.erase(c);
+  spare_.splice(spare_.end(), lru_, c);  // the node is reused, not freed
 }
 
 void DeviceMemory::touch_locked(ChunkRef c) {

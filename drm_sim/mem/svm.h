@@ -121,7 +121,8 @@ class DeviceMemory {
   FaultPlan& plan_;
   std::shared_ptr<std::mutex> mu_;  // per interconnect group (or per device)
   std::vector<Tile> tiles_;
-  std::list<Chunk> lru_;  // front = least recently used
+  std::list<Chunk> lru_;    // front = least recently used
+  std::list<Chunk> spare_;  // freed nodes, reused by the next allocation (no malloc)
   std::int64_t purgeable_hint_ = 0;
   SimClock clock_;
   CopyEngine copy_;
