@@ -70,6 +70,49 @@ std::vector<unsigned char> config_blob(const Profile& p) {
   return blob;
 }
 
+// One main GT per tile (gt_id = tile id; no media GT is modelled). Its near
+// regions: the tile's VRAM on a discrete part, system memory on an
+// integrated one; far: every other region.
+std::vector<unsigned char> gt_list_blob(const Profile& p) {
+  std::vector<unsigned char> blob(sizeof(drm_xe_query_gt_list) +
+                                  p.num_tiles * sizeof(drm_xe_gt));
+  auto* q = reinterpret_cast<drm_xe_query_gt_list*>(blob.data());
+  q->num_gt = p.num_tiles;
+  const std::uint64_t all = p.valid_placement_mask();
+  for (std::uint32_t t = 0; t < p.num_tiles; ++t) {
+    drm_xe_gt& g = q->gt_list[t];
+    g.type = DRM_XE_QUERY_GT_TYPE_MAIN;
+    g.tile_id = static_cast<std::uint16_t>(t);
+    g.gt_id = static_cast<std::uint16_t>(t);
+    g.reference_clock = p.reference_clock_hz;
+    const MemRegionDesc* vram = p.vram_for_tile(static_cast<std::uint16_t>(t));
+    g.near_mem_regions = 1ull << (vram != nullptr ? vram->instance : p.regions[0].instance);
+    g.far_mem_regions = all & ~g.near_mem_regions;
+    g.ip_ver_major = p.graphics_ip_major;
+    g.ip_ver_minor = p.graphics_ip_minor;
+  }
+  return blob;
+}
+
+// The engines a UMD's initialisation looks for, per GT: one compute and one
+// copy engine, and one render engine on GT 0. drm_sim runs no batches; the
+// list lets exec-queue-less UMD start-up code find what it expects.
+std::vector<unsigned char> engines_blob(const Profile& p) {
+  std::vector<drm_xe_engine_class_instance> list;
+  for (std::uint32_t t = 0; t < p.num_tiles; ++t) {
+    const auto gt = static_cast<std::uint16_t>(t);
+    if (t == 0) list.push_back({DRM_XE_ENGINE_CLASS_RENDER, 0, gt, 0});
+    list.push_back({DRM_XE_ENGINE_CLASS_COMPUTE, 0, gt, 0});
+    list.push_back({DRM_XE_ENGINE_CLASS_COPY, 0, gt, 0});
+  }
+  std::vector<unsigned char> blob(sizeof(drm_xe_query_engines) +
+                                  list.size() * sizeof(drm_xe_engine));
+  auto* q = reinterpret_cast<drm_xe_query_engines*>(blob.data());
+  q->num_engines = static_cast<std::uint32_t>(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i) q->engines[i].instance = list[i];
+  return blob;
+}
+
 }  // namespace
 
 Status version(DrmFile&, void* arg) {
@@ -102,6 +145,10 @@ Status device_query(DrmFile& f, void* arg) {
       return put_query(*q, mem_regions_blob(p, f.device().memory()));
     case DRM_XE_DEVICE_QUERY_CONFIG:
       return put_query(*q, config_blob(p));
+    case DRM_XE_DEVICE_QUERY_GT_LIST:
+      return put_query(*q, gt_list_blob(p));
+    case DRM_XE_DEVICE_QUERY_ENGINES:
+      return put_query(*q, engines_blob(p));
     default:
       DRM_SIM_LOG(kIoctl, "device_query: query {} not served", q->query);
       return Status::err(EINVAL);

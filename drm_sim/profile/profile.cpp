@@ -17,6 +17,8 @@
 //     "pci_revision": 0,                    integer
 //     "va_bits": 48,                        integer, 32..57
 //     "num_tiles": 1,                       integer, 1..4
+//     "graphics_ip": "20.01",               "<major>.<minor>" (GT_LIST; default "0.0")
+//     "reference_clock_hz": 19200000,       integer > 0 (GT_LIST)
 //     "uapi": "6.18",                       "6.18" | "7.0" | "7.1"
 //     "backing": "tag",                     "data" | "tag"
 //     "interconnect_group": "",             string ("" = no fast link)
@@ -140,6 +142,7 @@ Status validate(const Profile& p) {
   if (p.va_bits < kMinVaBits || p.va_bits > kMaxVaBits) return einval;
   if (p.num_tiles < 1 || p.num_tiles > kMaxTiles) return einval;
   if (p.max_vmas_per_vm == 0) return einval;
+  if (p.reference_clock_hz == 0) return einval;
   if (p.uapi > UapiRevision::k7_1) return einval;
   if (p.backing != BackingMode::kData && p.backing != BackingMode::kTag) return einval;
 
@@ -457,16 +460,41 @@ Status parse_timing(const ptree& n, TimingModel& t) {
   return Status::ok();
 }
 
+// "graphics_ip": "<major>.<minor>", each part a decimal below 65536.
+Status get_graphics_ip(const ptree& root, Profile& p) {
+  std::string text;
+  DRM_SIM_TRY(get_string(root, "graphics_ip", text));
+  if (text.empty()) return Status::ok();
+  const std::size_t dot = text.find('.');
+  if (dot == std::string::npos) return einval();
+  std::uint16_t major = 0;
+  std::uint16_t minor = 0;
+  const char* b = text.data();
+  const char* e = b + text.size();
+  auto r1 = std::from_chars(b, b + dot, major);
+  auto r2 = std::from_chars(b + dot + 1, e, minor);
+  if (r1.ec != std::errc{} || r1.ptr != b + dot || dot == 0 || r2.ec != std::errc{} ||
+      r2.ptr != e || dot + 1 == text.size()) {
+    return einval();
+  }
+  p.graphics_ip_major = major;
+  p.graphics_ip_minor = minor;
+  return Status::ok();
+}
+
 Status parse_root(const ptree& root, Profile& p) {
   DRM_SIM_TRY(check_keys(root, {"name", "description", "pci_device_id", "pci_revision", "va_bits",
-                                "num_tiles", "uapi", "backing", "interconnect_group",
-                                "max_vmas_per_vm", "features", "regions", "pat", "timing"}));
+                                "num_tiles", "graphics_ip", "reference_clock_hz", "uapi",
+                                "backing", "interconnect_group", "max_vmas_per_vm", "features",
+                                "regions", "pat", "timing"}));
   DRM_SIM_TRY(get_string(root, "name", p.name));
   DRM_SIM_TRY(get_string(root, "description", p.description));
   DRM_SIM_TRY(get_uint(root, "pci_device_id", p.pci_device_id));
   DRM_SIM_TRY(get_uint(root, "pci_revision", p.pci_revision));
   DRM_SIM_TRY(get_uint(root, "va_bits", p.va_bits));
   DRM_SIM_TRY(get_uint(root, "num_tiles", p.num_tiles));
+  DRM_SIM_TRY(get_graphics_ip(root, p));
+  DRM_SIM_TRY(get_uint(root, "reference_clock_hz", p.reference_clock_hz));
   DRM_SIM_TRY(get_uapi(root, p.uapi));
   DRM_SIM_TRY(get_backing(root, p.backing));
   DRM_SIM_TRY(get_string(root, "interconnect_group", p.interconnect_group));

@@ -63,6 +63,11 @@ struct Profile {
   std::uint32_t pci_revision = 0;
   std::uint32_t va_bits = 48;
   std::uint32_t num_tiles = 1;
+  // DEVICE_QUERY GT_LIST: the graphics IP version of each GT (0.0 = not
+  // reported, as upstream on parts without GMD_ID) and its reference clock.
+  std::uint16_t graphics_ip_major = 0;
+  std::uint16_t graphics_ip_minor = 0;
+  std::uint32_t reference_clock_hz = 19'200'000;
   std::vector<MemRegionDesc> regions;  // regions[0] is system memory
   std::vector<std::uint8_t> pat;       // PAT index -> coherency mode
   UapiRevision uapi = UapiRevision::k6_18;

@@ -399,6 +399,93 @@ TEST_F(DeviceQueryTest, UnwritableReplyBufferFailsWithEFAULT) {
   ::munmap(page, kPage);
 }
 
+// The two-call protocol for a variable-size reply: size, then contents.
+template <typename Reply>
+std::vector<unsigned char> query_blob(int fd, std::uint32_t which) {
+  drm_xe_device_query q{};
+  q.query = which;
+  EXPECT_EQ(drm_sim_ioctl(fd, DRM_IOCTL_XE_DEVICE_QUERY, &q), 0);
+  std::vector<unsigned char> buf(q.size);
+  EXPECT_GE(buf.size(), sizeof(Reply));
+  q.data = reinterpret_cast<std::uintptr_t>(buf.data());
+  EXPECT_EQ(drm_sim_ioctl(fd, DRM_IOCTL_XE_DEVICE_QUERY, &q), 0);
+  return buf;
+}
+
+TEST_F(DeviceQueryTest, GtListOfTheDiscreteDefaultIsOneMainGtNearItsVram) {
+  // when
+  const auto buf = query_blob<drm_xe_query_gt_list>(fd(), DRM_XE_DEVICE_QUERY_GT_LIST);
+  // then: b580 (graphics 20.01): GT 0 on tile 0, VRAM (instance 1) near, system memory far
+  ASSERT_EQ(buf.size(), sizeof(drm_xe_query_gt_list) + sizeof(drm_xe_gt));
+  const auto* l = reinterpret_cast<const drm_xe_query_gt_list*>(buf.data());
+  ASSERT_EQ(l->num_gt, 1u);
+  const drm_xe_gt& g = l->gt_list[0];
+  EXPECT_EQ(g.type, DRM_XE_QUERY_GT_TYPE_MAIN);
+  EXPECT_EQ(g.gt_id, 0);
+  EXPECT_EQ(g.tile_id, 0);
+  EXPECT_EQ(g.near_mem_regions, 1ull << 1);
+  EXPECT_EQ(g.far_mem_regions, 1ull << 0);
+  EXPECT_EQ(g.ip_ver_major, 20);
+  EXPECT_EQ(g.ip_ver_minor, 1);
+  EXPECT_EQ(g.reference_clock, 19'200'000u);
+}
+
+TEST_F(DeviceQueryTest, GtListOfATwoTilePartHasOneGtPerTileEachNearItsOwnVram) {
+  // given
+  open_device("pvc");
+  // when
+  const auto buf = query_blob<drm_xe_query_gt_list>(fd(), DRM_XE_DEVICE_QUERY_GT_LIST);
+  // then: the other tile's VRAM and system memory are far
+  const auto* l = reinterpret_cast<const drm_xe_query_gt_list*>(buf.data());
+  ASSERT_EQ(l->num_gt, 2u);
+  ASSERT_EQ(buf.size(), sizeof(drm_xe_query_gt_list) + 2 * sizeof(drm_xe_gt));
+  for (std::uint16_t t = 0; t < 2; ++t) {
+    const drm_xe_gt& g = l->gt_list[t];
+    EXPECT_EQ(g.gt_id, t);
+    EXPECT_EQ(g.tile_id, t);
+    EXPECT_EQ(g.near_mem_regions, 1ull << (t + 1)) << "GT " << t;
+    EXPECT_EQ(g.far_mem_regions, 0b111ull & ~(1ull << (t + 1))) << "GT " << t;
+    EXPECT_EQ(g.ip_ver_major, 12);
+    EXPECT_EQ(g.ip_ver_minor, 60);
+  }
+}
+
+TEST_F(DeviceQueryTest, GtListOfAnIntegratedPartIsNearSystemMemoryOnly) {
+  // given
+  open_device("integrated");
+  // when
+  const auto buf = query_blob<drm_xe_query_gt_list>(fd(), DRM_XE_DEVICE_QUERY_GT_LIST);
+  // then
+  const auto* l = reinterpret_cast<const drm_xe_query_gt_list*>(buf.data());
+  ASSERT_EQ(l->num_gt, 1u);
+  EXPECT_EQ(l->gt_list[0].near_mem_regions, 1ull << 0);
+  EXPECT_EQ(l->gt_list[0].far_mem_regions, 0u);
+  EXPECT_EQ(l->gt_list[0].ip_ver_minor, 4);
+}
+
+TEST_F(DeviceQueryTest, EnginesAreRenderOnGtZeroAndComputeAndCopyOnEveryGt) {
+  // given
+  open_device("pvc");
+  // when
+  const auto buf = query_blob<drm_xe_query_engines>(fd(), DRM_XE_DEVICE_QUERY_ENGINES);
+  // then
+  const auto* e = reinterpret_cast<const drm_xe_query_engines*>(buf.data());
+  ASSERT_EQ(e->num_engines, 5u);
+  ASSERT_EQ(buf.size(), sizeof(drm_xe_query_engines) + 5 * sizeof(drm_xe_engine));
+  std::vector<std::pair<std::uint16_t, std::uint16_t>> got;  // (gt, class)
+  for (std::uint32_t i = 0; i < e->num_engines; ++i) {
+    const drm_xe_engine_class_instance& ci = e->engines[i].instance;
+    EXPECT_EQ(ci.engine_instance, 0);
+    EXPECT_EQ(ci.pad, 0);
+    got.emplace_back(ci.gt_id, ci.engine_class);
+  }
+  const std::vector<std::pair<std::uint16_t, std::uint16_t>> want = {
+      {0, DRM_XE_ENGINE_CLASS_RENDER},  {0, DRM_XE_ENGINE_CLASS_COMPUTE},
+      {0, DRM_XE_ENGINE_CLASS_COPY},    {1, DRM_XE_ENGINE_CLASS_COMPUTE},
+      {1, DRM_XE_ENGINE_CLASS_COPY}};
+  EXPECT_EQ(got, want);
+}
+
 TEST_F(DeviceQueryTest, UnknownQueryFailsWithEINVAL) {
   // given
   drm_xe_device_query q{};

@@ -672,5 +672,30 @@ TEST(ProfileTest, RegionByInstanceFindsTheRegionOrNothing) {
   EXPECT_EQ(pvc.vram_for_tile(2), nullptr);
 }
 
+TEST(ProfileTest, GraphicsIpAndReferenceClockParse) {
+  Result<Profile> p =
+      parse_profile_json(minimal_json(R"("graphics_ip": "12.60", "reference_clock_hz": 25000000,)"));
+  ASSERT_TRUE(p.is_ok()) << p.status().error();
+  EXPECT_EQ(p->graphics_ip_major, 12);
+  EXPECT_EQ(p->graphics_ip_minor, 60);
+  EXPECT_EQ(p->reference_clock_hz, 25'000'000u);
+  // absent: not reported
+  Result<Profile> d = parse_profile_json(minimal_json());
+  ASSERT_TRUE(d.is_ok());
+  EXPECT_EQ(d->graphics_ip_major, 0);
+  EXPECT_EQ(d->graphics_ip_minor, 0);
+}
+
+TEST(ProfileTest, MalformedGraphicsIpOrZeroReferenceClockIsEINVAL) {
+  for (const char* bad : {R"("graphics_ip": "20",)", R"("graphics_ip": ".1",)",
+                          R"("graphics_ip": "20.",)", R"("graphics_ip": "20.1x",)",
+                          R"("graphics_ip": "70000.1",)", R"("graphics_ip": "a.b",)"}) {
+    EXPECT_EQ(parse_error(minimal_json(bad)), EINVAL) << bad;
+  }
+  Profile p = valid_profile();
+  p.reference_clock_hz = 0;
+  EXPECT_EQ(validate(p).error(), EINVAL);
+}
+
 }  // namespace
 }  // namespace drm_sim
