@@ -74,8 +74,7 @@ std::vector<unsigned char> config_blob(const Profile& p) {
 // regions: the tile's VRAM on a discrete part, system memory on an
 // integrated one; far: every other region.
 std::vector<unsigned char> gt_list_blob(const Profile& p) {
-  std::vector<unsigned char> blob(sizeof(drm_xe_query_gt_list) +
-                                  p.num_tiles * sizeof(drm_xe_gt));
+  std::vector<unsigned char> blob(sizeof(drm_xe_query_gt_list) + p.num_tiles * sizeof(drm_xe_gt));
   auto* q = reinterpret_cast<drm_xe_query_gt_list*>(blob.data());
   q->num_gt = p.num_tiles;
   const std::uint64_t all = p.valid_placement_mask();

@@ -483,10 +483,10 @@ Status get_graphics_ip(const ptree& root, Profile& p) {
 }
 
 Status parse_root(const ptree& root, Profile& p) {
-  DRM_SIM_TRY(check_keys(root, {"name", "description", "pci_device_id", "pci_revision", "va_bits",
-                                "num_tiles", "graphics_ip", "reference_clock_hz", "uapi",
-                                "backing", "interconnect_group", "max_vmas_per_vm", "features",
-                                "regions", "pat", "timing"}));
+  DRM_SIM_TRY(check_keys(
+      root, {"name", "description", "pci_device_id", "pci_revision", "va_bits", "num_tiles",
+             "graphics_ip", "reference_clock_hz", "uapi", "backing", "interconnect_group",
+             "max_vmas_per_vm", "features", "regions", "pat", "timing"}));
   DRM_SIM_TRY(get_string(root, "name", p.name));
   DRM_SIM_TRY(get_string(root, "description", p.description));
   DRM_SIM_TRY(get_uint(root, "pci_device_id", p.pci_device_id));

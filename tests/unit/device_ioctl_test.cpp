@@ -480,8 +480,10 @@ TEST_F(DeviceQueryTest, EnginesAreRenderOnGtZeroAndComputeAndCopyOnEveryGt) {
     got.emplace_back(ci.gt_id, ci.engine_class);
   }
   const std::vector<std::pair<std::uint16_t, std::uint16_t>> want = {
-      {0, DRM_XE_ENGINE_CLASS_RENDER},  {0, DRM_XE_ENGINE_CLASS_COMPUTE},
-      {0, DRM_XE_ENGINE_CLASS_COPY},    {1, DRM_XE_ENGINE_CLASS_COMPUTE},
+      {0, DRM_XE_ENGINE_CLASS_RENDER},
+      {0, DRM_XE_ENGINE_CLASS_COMPUTE},
+      {0, DRM_XE_ENGINE_CLASS_COPY},
+      {1, DRM_XE_ENGINE_CLASS_COMPUTE},
       {1, DRM_XE_ENGINE_CLASS_COPY}};
   EXPECT_EQ(got, want);
 }

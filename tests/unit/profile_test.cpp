@@ -673,8 +673,8 @@ TEST(ProfileTest, RegionByInstanceFindsTheRegionOrNothing) {
 }
 
 TEST(ProfileTest, GraphicsIpAndReferenceClockParse) {
-  Result<Profile> p =
-      parse_profile_json(minimal_json(R"("graphics_ip": "12.60", "reference_clock_hz": 25000000,)"));
+  Result<Profile> p = parse_profile_json(
+      minimal_json(R"("graphics_ip": "12.60", "reference_clock_hz": 25000000,)"));
   ASSERT_TRUE(p.is_ok()) << p.status().error();
   EXPECT_EQ(p->graphics_ip_major, 12);
   EXPECT_EQ(p->graphics_ip_minor, 60);
@@ -687,9 +687,9 @@ TEST(ProfileTest, GraphicsIpAndReferenceClockParse) {
 }
 
 TEST(ProfileTest, MalformedGraphicsIpOrZeroReferenceClockIsEINVAL) {
-  for (const char* bad : {R"("graphics_ip": "20",)", R"("graphics_ip": ".1",)",
-                          R"("graphics_ip": "20.",)", R"("graphics_ip": "20.1x",)",
-                          R"("graphics_ip": "70000.1",)", R"("graphics_ip": "a.b",)"}) {
+  for (const char* bad :
+       {R"("graphics_ip": "20",)", R"("graphics_ip": ".1",)", R"("graphics_ip": "20.",)",
+        R"("graphics_ip": "20.1x",)", R"("graphics_ip": "70000.1",)", R"("graphics_ip": "a.b",)"}) {
     EXPECT_EQ(parse_error(minimal_json(bad)), EINVAL) << bad;
   }
   Profile p = valid_profile();
