@@ -13,4 +13,3 @@
 #define DRM_SIM_ASAN 1
 #endif
 #endif
-
