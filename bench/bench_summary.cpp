@@ -15,20 +15,22 @@ void SummaryReporter::ReportRuns(const std::vector<Run>& runs) {
     if (!is_median && !(is_plain && !has_median_[name])) continue;
     if (is_median) has_median_[name] = true;
     Row row;
-    row.ns_per_iter = r.GetAdjustedRealTime();  // in the run's time unit
+    double to_ns = 1;  // the run's time unit
     switch (r.time_unit) {
       case benchmark::kNanosecond:
         break;
       case benchmark::kMicrosecond:
-        row.ns_per_iter *= 1e3;
+        to_ns = 1e3;
         break;
       case benchmark::kMillisecond:
-        row.ns_per_iter *= 1e6;
+        to_ns = 1e6;
         break;
       case benchmark::kSecond:
-        row.ns_per_iter *= 1e9;
+        to_ns = 1e9;
         break;
     }
+    row.ns_per_iter = r.GetAdjustedRealTime() * to_ns;
+    row.cpu_ns_per_iter = r.GetAdjustedCPUTime() * to_ns;
     for (const auto& [k, c] : r.counters) row.counters[k] = c.value;
     rows_[name] = row;
   }
