@@ -59,12 +59,12 @@ SimTime SimClock::advance_to(SimTime t) {
 }
 
 double CopyEngine::transfer_ns(Bytes bytes) {
-  if (bytes.v == 0 || (bytes.v & (bytes.v - 1)) != 0) {
-    return drm_sim::transfer_ns(bytes, timing_.host_link_gbps, timing_.efficiency_k);
-  }
-  double& memo = pow2_ns_[__builtin_ctzll(bytes.v)];
-  if (memo == 0.0) memo = drm_sim::transfer_ns(bytes, timing_.host_link_gbps, timing_.efficiency_k);
-  return memo;
+  const bool pow2 = bytes.v != 0 && (bytes.v & (bytes.v - 1)) == 0;
+  double* memo = pow2 ? &pow2_ns_[__builtin_ctzll(bytes.v)] : nullptr;
+  if (memo != nullptr && *memo != 0.0) return *memo;
+  const double ns = drm_sim::transfer_ns(bytes, timing_.host_link_gbps, timing_.efficiency_k);
+  if (memo != nullptr) *memo = ns;
+  return ns;
 }
 
 SimTime CopyEngine::submit(const CopyJob& job, SimTime ready) {

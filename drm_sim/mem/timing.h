@@ -22,6 +22,7 @@
 #pragma once
 
 #include <atomic>
+#include <cassert>
 #include <compare>
 #include <cstdint>
 #include <span>
@@ -88,6 +89,7 @@ SimTime tlb_invalidation_time(std::uint64_t ranges, std::uint32_t tiles, const T
 // The GPU reading or writing `bytes` of its local VRAM: bytes / vram_gbps.
 // Inline: every GPU access that hits pays it.
 inline SimTime vram_access_time(Bytes bytes, const TimingModel& t) {
+  assert(t.vram_gbps > 0.0);
   return SimTime::from_ns_rounded(static_cast<double>(bytes.v) / t.vram_gbps);
 }
 
@@ -103,6 +105,7 @@ class SimClock {
   // Moves the clock forward by d (d >= 0); returns the new time. A zero
   // step (a small VRAM access rounds to 0 ns) skips the atomic add.
   SimTime advance(SimTime d) {
+    assert(d.ns() >= 0);
     if (d.ns() == 0) return now();
     return SimTime::from_ns(now_ns_.fetch_add(d.ns(), std::memory_order_acq_rel) + d.ns());
   }
