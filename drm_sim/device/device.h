@@ -40,7 +40,7 @@ struct Bo {
   std::uint32_t handle_refs = 0;     // GEM handles naming it
   std::uint32_t vma_refs = 0;        // VMAs mapping it, in every VM
   std::uint32_t dontneed_refs = 0;   // of those, VMAs in DONTNEED state (7.1)
-  std::uint32_t cpu_map_refs = 0;  // CPU mappings of it (DRM_SIM_CPU_MMAP_MAP_BO pieces)
+  std::uint32_t cpu_map_refs = 0;    // CPU mappings of it (DRM_SIM_CPU_MMAP_MAP_BO pieces)
   std::uint32_t pins = 0;         // held by an in-flight bind array (a rollback may map it again)
   bool purgeable_noted = false;   // purgeable() as last told to the BoStore
   std::uint64_t mmap_offset = 0;  // fake offset for GEM_MMAP_OFFSET

@@ -2,13 +2,13 @@
 //
 // Owns: its SvmSpace (the simulated process memory: anonymous mappings), its
 // CpuBoMappings (the process's mappings of BOs, each holding a BO reference;
-// kept disjoint from the anonymous ones under the mmap lock), its GEM handles (each holds a handle reference
-// on a device BO) and its VMs. VM ids and BO handles are per file, starting at 1. Locking: an
-// internal mutex guards the handle and VM tables; it is never held while a Vm lock is taken
-// (callers get a shared_ptr<Vm> and drop it). The CPU-side members below take the
-// mmap lock (CpuBoMappings::lock()) first: mmap lock -> internal mutex -> Device::bo_mutex ->
-// memory mutex. Errors: ENOENT for unknown handles or VM ids (callers
-// map to the uapi's errno where upstream differs), ENOMEM past the per-file limits.
+// kept disjoint from the anonymous ones under the mmap lock), its GEM handles (each holds a handle
+// reference on a device BO) and its VMs. VM ids and BO handles are per file, starting at 1.
+// Locking: an internal mutex guards the handle and VM tables; it is never held while a Vm lock is
+// taken (callers get a shared_ptr<Vm> and drop it). The CPU-side members below take the mmap lock
+// (CpuBoMappings::lock()) first: mmap lock -> internal mutex -> Device::bo_mutex -> memory mutex.
+// Errors: ENOENT for unknown handles or VM ids (callers map to the uapi's errno where upstream
+// differs), ENOMEM past the per-file limits.
 #pragma once
 
 #include <cstdint>

@@ -326,8 +326,9 @@ Status BoStore::access_chunk_locked(Backing& b, std::uint64_t offset, MemAccess&
     apply_tag_access(a, c.tags[in_chunk / kPage]);
     return Status::ok();
   }
-  std::byte* bytes = c.in_vram ? mem_.vram_bytes_locked(c.vram->tile, c.vram->vram_offset) + in_chunk
-                               : b.sys + offset;
+  std::byte* bytes = c.in_vram
+                         ? mem_.vram_bytes_locked(c.vram->tile, c.vram->vram_offset) + in_chunk
+                         : b.sys + offset;
   return apply_byte_access(a, bytes, offset);
 }
 

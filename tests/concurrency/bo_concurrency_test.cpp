@@ -274,8 +274,9 @@ class Worker {
       return;
     }
     if (v != word) {
-      report(std::string(gpu ? "gpu" : "cpu") + (op == DRM_SIM_ACCESS_READ ? " read " : " atomic old ") +
-                 std::to_string(v) + " != recorded " + std::to_string(word),
+      report(std::string(gpu ? "gpu" : "cpu") +
+                 (op == DRM_SIM_ACCESS_READ ? " read " : " atomic old ") + std::to_string(v) +
+                 " != recorded " + std::to_string(word),
              addr, 0);
     }
     if (op == DRM_SIM_ACCESS_ATOMIC) word += sent;

@@ -250,19 +250,19 @@ TEST_P(BoCpuAtomicRuleTest, AGpuAtomicThatBringsTheBoBackIsUndoneByTheNextCpuTou
   EXPECT_EQ(s.stats().cpu_faults, faults + (c.migrates ? 1 : 0));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Values, BoCpuAtomicRuleTest,
-    ::testing::Values(AtomicCase{"data", DRM_XE_ATOMIC_CPU, true},
-                      AtomicCase{"data", DRM_XE_ATOMIC_GLOBAL, true},
-                      AtomicCase{"data", DRM_XE_ATOMIC_DEVICE, false},
-                      AtomicCase{"data", DRM_XE_ATOMIC_UNDEFINED, false},
-                      AtomicCase{"tag", DRM_XE_ATOMIC_CPU, true},
-                      AtomicCase{"tag", DRM_XE_ATOMIC_GLOBAL, true},
-                      AtomicCase{"tag", DRM_XE_ATOMIC_DEVICE, false},
-                      AtomicCase{"tag", DRM_XE_ATOMIC_UNDEFINED, false}),
-    [](const ::testing::TestParamInfo<AtomicCase>& i) {
-      return std::string(i.param.backing) + "Atomic" + std::to_string(i.param.atomic);
-    });
+INSTANTIATE_TEST_SUITE_P(Values, BoCpuAtomicRuleTest,
+                         ::testing::Values(AtomicCase{"data", DRM_XE_ATOMIC_CPU, true},
+                                           AtomicCase{"data", DRM_XE_ATOMIC_GLOBAL, true},
+                                           AtomicCase{"data", DRM_XE_ATOMIC_DEVICE, false},
+                                           AtomicCase{"data", DRM_XE_ATOMIC_UNDEFINED, false},
+                                           AtomicCase{"tag", DRM_XE_ATOMIC_CPU, true},
+                                           AtomicCase{"tag", DRM_XE_ATOMIC_GLOBAL, true},
+                                           AtomicCase{"tag", DRM_XE_ATOMIC_DEVICE, false},
+                                           AtomicCase{"tag", DRM_XE_ATOMIC_UNDEFINED, false}),
+                         [](const ::testing::TestParamInfo<AtomicCase>& i) {
+                           return std::string(i.param.backing) + "Atomic" +
+                                  std::to_string(i.param.atomic);
+                         });
 
 // --- errnos, lifetime, eviction (discrete, both backings) ---
 
@@ -276,14 +276,14 @@ TEST_P(BoCpuMapTest, MapBoRejectsMalformedAndForeignOffsetsWithEinval) {
   const std::uint32_t bo = s.vram_bo(4 * kMiB);
   const std::uint64_t off = s.mmap_offset(bo);
   ASSERT_NE(off, 0u);
-  EXPECT_EQ(s.cpu_map_bo(kCpu, 0, off), -EINVAL);                     // empty
-  EXPECT_EQ(s.cpu_map_bo(kCpu, kPage + 1, off), -EINVAL);             // unaligned size
-  EXPECT_EQ(s.cpu_map_bo(kCpu + 1, kPage, off), -EINVAL);             // unaligned address
-  EXPECT_EQ(s.cpu_map_bo(kCpu, kPage, off + 8), -EINVAL);             // unaligned offset
-  EXPECT_EQ(s.cpu_map_bo(kCpu, 4 * kMiB + kPage, off), -EINVAL);      // past the BO's end
-  EXPECT_EQ(s.cpu_map_bo(kCpu, 2 * kMiB, off + 3 * kMiB), -EINVAL);   // offset + size past it
-  EXPECT_EQ(s.cpu_map_bo(kCpu, kPage, off + 4 * kMiB), -EINVAL);      // offset at the end
-  EXPECT_EQ(s.cpu_map_bo(kCpu, kPage, 0), -EINVAL);                   // no BO there
+  EXPECT_EQ(s.cpu_map_bo(kCpu, 0, off), -EINVAL);                    // empty
+  EXPECT_EQ(s.cpu_map_bo(kCpu, kPage + 1, off), -EINVAL);            // unaligned size
+  EXPECT_EQ(s.cpu_map_bo(kCpu + 1, kPage, off), -EINVAL);            // unaligned address
+  EXPECT_EQ(s.cpu_map_bo(kCpu, kPage, off + 8), -EINVAL);            // unaligned offset
+  EXPECT_EQ(s.cpu_map_bo(kCpu, 4 * kMiB + kPage, off), -EINVAL);     // past the BO's end
+  EXPECT_EQ(s.cpu_map_bo(kCpu, 2 * kMiB, off + 3 * kMiB), -EINVAL);  // offset + size past it
+  EXPECT_EQ(s.cpu_map_bo(kCpu, kPage, off + 4 * kMiB), -EINVAL);     // offset at the end
+  EXPECT_EQ(s.cpu_map_bo(kCpu, kPage, 0), -EINVAL);                  // no BO there
   EXPECT_EQ(s.cpu_map_bo(kCpu, kPage, off + (std::uint64_t{1} << 40)), -EINVAL);  // unknown
   // another file's BO (another device here): its fake offset names no BO
   // this file holds a handle to

@@ -39,8 +39,8 @@ inline std::string small_profile(const std::string& backing, const std::string& 
   };
   replace("\"backing\": \"data\"", "\"backing\": \"" + backing + "\"");
   replace("\"uapi\": \"6.18\"", "\"uapi\": \"" + uapi + "\"");
-  replace("\"name\": \"small\"", "\"name\": \"small-" + backing + "-" + uapi +
-                                       (integrated ? "-integrated" : "") + "\"");
+  replace("\"name\": \"small\"",
+          "\"name\": \"small-" + backing + "-" + uapi + (integrated ? "-integrated" : "") + "\"");
   if (integrated) {
     replace("\"discrete\": true", "\"discrete\": false");
     replace("\"device_atomics_on_smem\": false", "\"device_atomics_on_smem\": true");
