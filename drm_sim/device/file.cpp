@@ -148,13 +148,21 @@ Status DrmFile::cpu_map_bo(std::uint64_t addr, std::uint64_t size, std::uint64_t
       return Status::err(EINVAL);
     }
   }
-  if (cpu_bos_.overlaps_locked(r) || svm_->cpu_mapped(r)) return Status::err(EEXIST);
+  if (cpu_bos_.overlaps_locked(r) || svm_->cpu_mapped(r)) {
+    return Status::err(EEXIST);
+  }
   std::lock_guard<std::mutex> bg(dev_->bo_mutex());
   const Bo* b = dev_->bo_locked(id);
-  if (b == nullptr) return Status::err(EINVAL);  // closed meanwhile
+  if (b == nullptr) {
+    return Status::err(EINVAL);  // closed meanwhile
+  }
   const std::uint64_t off = mmap_offset - b->mmap_offset;
-  if (off >= b->size || size > b->size - off) return Status::err(EINVAL);
-  if (b->purgeable()) return Status::err(EBUSY);  // 7.1 DONTNEED (spec §8)
+  if (off >= b->size || size > b->size - off) {
+    return Status::err(EINVAL);
+  }
+  if (b->purgeable()) {
+    return Status::err(EBUSY);  // 7.1 DONTNEED (spec §8)
+  }
   dev_->get_cpu_map_ref_locked(id);
   cpu_bos_.insert_locked(CpuBoMapping{r, id, off});
   return Status::ok();
@@ -163,15 +171,21 @@ Status DrmFile::cpu_map_bo(std::uint64_t addr, std::uint64_t size, std::uint64_t
 void DrmFile::apply_ref_changes(const std::vector<CpuBoMappings::RefChange>& changes) {
   std::lock_guard<std::mutex> bg(dev_->bo_mutex());
   for (const auto& c : changes) {  // takes before drops: a cut BO never hits 0 between
-    if (c.delta > 0) dev_->get_cpu_map_ref_locked(c.bo);
+    if (c.delta > 0) {
+      dev_->get_cpu_map_ref_locked(c.bo);
+    }
   }
   for (const auto& c : changes) {
-    for (int i = 0; i < -c.delta; ++i) dev_->put_cpu_map_ref_locked(c.bo);
+    for (int i = 0; i < -c.delta; ++i) {
+      dev_->put_cpu_map_ref_locked(c.bo);
+    }
   }
 }
 
 Result<std::vector<VaRange>> DrmFile::cpu_unmap(std::uint64_t addr, std::uint64_t size) {
-  if (!valid_cpu_range(addr, size)) return Status::err(EINVAL);
+  if (!valid_cpu_range(addr, size)) {
+    return Status::err(EINVAL);
+  }
   std::unique_lock<std::shared_mutex> ml(cpu_bos_.lock());
   apply_ref_changes(cpu_bos_.remove_locked(VaRange::from_bounds(addr, addr + size)));
   return svm_->cpu_unmap(addr, size);
@@ -180,11 +194,15 @@ Result<std::vector<VaRange>> DrmFile::cpu_unmap(std::uint64_t addr, std::uint64_
 Status DrmFile::cpu_access(MemAccess& a) {
   std::shared_lock<std::shared_mutex> ml(cpu_bos_.lock());
   const std::optional<CpuBoMapping> m = cpu_bos_.find_locked(a.addr);
-  if (!m) return svm_->cpu_access(a);
+  if (!m) {
+    return svm_->cpu_access(a);
+  }
   std::uint8_t atomic = 0;
   {
     std::lock_guard<std::mutex> bg(dev_->bo_mutex());
-    if (const Bo* b = dev_->bo_locked(m->bo)) atomic = b->atomic;  // held by the mapping
+    if (const Bo* b = dev_->bo_locked(m->bo)) {
+      atomic = b->atomic;  // held by the mapping
+    }
   }
   return dev_->bos().cpu_access(m->bo, m->bo_offset + (a.addr - m->range.lo()), atomic, a);
 }

@@ -334,11 +334,17 @@ Status BoStore::access_chunk_locked(Backing& b, std::uint64_t offset, MemAccess&
 
 Status BoStore::cpu_access(std::uint32_t bo, std::uint64_t offset, std::uint8_t atomic,
                            MemAccess& a) {
-  if (a.size == 0 || (offset & (kPage - 1)) + a.size > kPage) return Status::err(EINVAL);
+  if (a.size == 0 || (offset & (kPage - 1)) + a.size > kPage) {
+    return Status::err(EINVAL);
+  }
   std::lock_guard<std::mutex> g(mem_.mutex());
   Backing* b = find_locked(bo);
-  if (b == nullptr || offset + a.size > b->size) return Status::err(EFAULT);
-  if (b->purged) return Status::err(EFAULT);  // SIGBUS: the content is gone
+  if (b == nullptr || offset + a.size > b->size) {
+    return Status::err(EFAULT);
+  }
+  if (b->purged) {
+    return Status::err(EFAULT);  // SIGBUS: the content is gone
+  }
   const bool smem_allowed = (b->placement & 1u) != 0;
   const bool cpu_atomics = atomic == kAtomicGlobal || atomic == kAtomicCpu;
   const bool to_smem = smem_allowed && cpu_atomics;
@@ -348,19 +354,25 @@ Status BoStore::cpu_access(std::uint32_t bo, std::uint64_t offset, std::uint8_t 
     if (any_vram) {  // the CPU fault handler moves the whole BO
       ++mem_.stats_locked().cpu_faults;
       for (std::uint64_t i = 0; i < b->chunks.size(); ++i) {
-        if (b->chunks[i].in_vram) to_sys_locked(bo, *b, i, EventType::kMigrateToSys);
+        if (b->chunks[i].in_vram) {
+          to_sys_locked(bo, *b, i, EventType::kMigrateToSys);
+        }
       }
     }
   }
   const std::uint64_t index = offset / kChunk;
   if (!b->chunks[index].populated) {
     auto want = decide_bo_placement(b->placement, 0, AccessKind::kRead, profile_, 0);
-    if (!want) return want.status();
+    if (!want) {
+      return want.status();
+    }
     Status s = place_locked(bo, *b, index, want->vram && !to_smem, want->tile);
     if (!s.is_ok() && s.error() == ENOMEM && want->vram && smem_allowed) {
       s = place_locked(bo, *b, index, /*vram=*/false, 0);  // no room in VRAM: system memory
     }
-    if (s.error() == EACCES) return Status::err(EFAULT);  // purged while making room
+    if (s.error() == EACCES) {
+      return Status::err(EFAULT);  // purged while making room
+    }
     DRM_SIM_TRY(s);
   }
   return access_chunk_locked(*b, offset, a);

@@ -52,7 +52,7 @@ class ChunkOwner;
 struct MemStats {
   std::uint64_t gpu_accesses = 0;
   std::uint64_t gpu_faults = 0;  // accesses that had no usable GPU mapping
-  std::uint64_t cpu_faults = 0;  // CPU touches of VRAM pages
+  std::uint64_t cpu_faults = 0;  // CPU touches of VRAM pages (and of CPU/GLOBAL-atomic VRAM BOs)
   std::uint64_t migrations_to_vram = 0;
   std::uint64_t migrations_to_sys = 0;
   std::uint64_t bytes_to_vram = 0;
