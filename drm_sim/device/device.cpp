@@ -67,6 +67,19 @@ void Device::put_handle_ref_locked(std::uint32_t id) {
   maybe_free_locked(id);
 }
 
+void Device::get_cpu_map_ref_locked(std::uint32_t id) {
+  Bo* b = bo_locked(id);
+  assert(b != nullptr);
+  ++b->cpu_map_refs;
+}
+
+void Device::put_cpu_map_ref_locked(std::uint32_t id) {
+  Bo* b = bo_locked(id);
+  assert(b != nullptr && b->cpu_map_refs > 0);
+  --b->cpu_map_refs;
+  maybe_free_locked(id);
+}
+
 void Device::pin_locked(std::uint32_t id) {
   Bo* b = bo_locked(id);
   assert(b != nullptr);
@@ -83,7 +96,7 @@ void Device::unpin_locked(std::uint32_t id) {
 void Device::maybe_free_locked(std::uint32_t id) {
   auto it = bos_.find(id);
   if (it != bos_.end() && it->second.handle_refs == 0 && it->second.vma_refs == 0 &&
-      it->second.pins == 0) {
+      it->second.cpu_map_refs == 0 && it->second.pins == 0) {
     bos().remove(id);
     bos_.erase(it);
   }

@@ -1,7 +1,8 @@
 // drm_sim/device/device.h — one simulated xe device: its profile, its buffer
 // objects and its fault plan.
 //
-// Owns: the BO table (device-wide BO ids; per-file handles live in DrmFile),
+// Owns: the BO table (device-wide BO ids; per-file handles live in DrmFile;
+// a BO is freed when no handle, VMA, CPU mapping or bind-array pin holds it),
 // its memory (DeviceMemory: VRAM, residency LRU, simulated clock), where the
 // BOs' pages live (BoStore: a backing per BO, from creation to free),
 // the FaultPlan, the optional EventSink pointer (not owned).
@@ -39,6 +40,7 @@ struct Bo {
   std::uint32_t handle_refs = 0;     // GEM handles naming it
   std::uint32_t vma_refs = 0;        // VMAs mapping it, in every VM
   std::uint32_t dontneed_refs = 0;   // of those, VMAs in DONTNEED state (7.1)
+  std::uint32_t cpu_map_refs = 0;    // CPU mappings of it (DRM_SIM_CPU_MMAP_MAP_BO pieces)
   std::uint32_t pins = 0;         // held by an in-flight bind array (a rollback may map it again)
   bool purgeable_noted = false;   // purgeable() as last told to the BoStore
   std::uint64_t mmap_offset = 0;  // fake offset for GEM_MMAP_OFFSET
@@ -83,6 +85,10 @@ class Device {
   // A VMA of the BO went DONTNEED (+1) or WILLNEED (-1) (uapi 7.1).
   void change_dontneed_locked(std::uint32_t id, int delta);
   void put_handle_ref_locked(std::uint32_t id);
+  // A CPU mapping of the BO holds a reference (as an mmap holds the GEM
+  // object): the BO outlives GEM_CLOSE of its last handle until unmapped.
+  void get_cpu_map_ref_locked(std::uint32_t id);
+  void put_cpu_map_ref_locked(std::uint32_t id);
   // Keeps a BO alive while a bind array that unmapped it may still roll back.
   void pin_locked(std::uint32_t id);
   void unpin_locked(std::uint32_t id);

@@ -1,10 +1,16 @@
 #include "drm_sim/device/file.h"
 
+#include <algorithm>
+
 namespace drm_sim {
 
 namespace {
 constexpr std::size_t kMaxVmsPerFile = 1u << 16;
 constexpr std::size_t kMaxHandlesPerFile = 1u << 20;
+
+bool valid_cpu_range(std::uint64_t addr, std::uint64_t size) {
+  return size != 0 && is_aligned(addr, kPage4K) && is_aligned(size, kPage4K) && addr + size > addr;
+}
 }  // namespace
 
 std::uint32_t LowestFreeId::alloc() {
@@ -117,6 +123,95 @@ std::vector<std::uint32_t> DrmFile::vm_ids() {
   return ids;
 }
 
+Status DrmFile::cpu_map(std::uint64_t addr, std::uint64_t size) {
+  std::unique_lock<std::shared_mutex> ml(cpu_bos_.lock());
+  if (valid_cpu_range(addr, size) &&
+      cpu_bos_.overlaps_locked(VaRange::from_bounds(addr, addr + size))) {
+    return Status::err(EEXIST);
+  }
+  return svm_->cpu_map(addr, size);
+}
+
+Status DrmFile::cpu_map_bo(std::uint64_t addr, std::uint64_t size, std::uint64_t mmap_offset) {
+  if (!valid_cpu_range(addr, size) || !is_aligned(mmap_offset, kPage4K)) {
+    return Status::err(EINVAL);
+  }
+  const VaRange r = VaRange::from_bounds(addr, addr + size);
+  std::unique_lock<std::shared_mutex> ml(cpu_bos_.lock());
+  // The fake offset of BO `id` is id << 32 (Device::create_bo_locked); only
+  // BOs this file holds a handle to may be mapped (drm_vma_node_allow).
+  const auto id = static_cast<std::uint32_t>(mmap_offset >> 32);
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (std::none_of(handles_.begin(), handles_.end(),
+                     [&](const auto& h) { return h.second == id; })) {
+      return Status::err(EINVAL);
+    }
+  }
+  if (cpu_bos_.overlaps_locked(r) || svm_->cpu_mapped(r)) {
+    return Status::err(EEXIST);
+  }
+  std::lock_guard<std::mutex> bg(dev_->bo_mutex());
+  const Bo* b = dev_->bo_locked(id);
+  if (b == nullptr) {
+    return Status::err(EINVAL);  // closed meanwhile
+  }
+  const std::uint64_t off = mmap_offset - b->mmap_offset;
+  if (off >= b->size || size > b->size - off) {
+    return Status::err(EINVAL);
+  }
+  if (b->purgeable()) {
+    return Status::err(EBUSY);  // 7.1 DONTNEED (spec §8)
+  }
+  dev_->get_cpu_map_ref_locked(id);
+  cpu_bos_.insert_locked(CpuBoMapping{r, id, off});
+  return Status::ok();
+}
+
+void DrmFile::apply_ref_changes(const std::vector<CpuBoMappings::RefChange>& changes) {
+  std::lock_guard<std::mutex> bg(dev_->bo_mutex());
+  for (const auto& c : changes) {  // takes before drops: a cut BO never hits 0 between
+    if (c.delta > 0) {
+      dev_->get_cpu_map_ref_locked(c.bo);
+    }
+  }
+  for (const auto& c : changes) {
+    for (int i = 0; i < -c.delta; ++i) {
+      dev_->put_cpu_map_ref_locked(c.bo);
+    }
+  }
+}
+
+Result<std::vector<VaRange>> DrmFile::cpu_unmap(std::uint64_t addr, std::uint64_t size) {
+  if (!valid_cpu_range(addr, size)) {
+    return Status::err(EINVAL);
+  }
+  std::unique_lock<std::shared_mutex> ml(cpu_bos_.lock());
+  apply_ref_changes(cpu_bos_.remove_locked(VaRange::from_bounds(addr, addr + size)));
+  return svm_->cpu_unmap(addr, size);
+}
+
+Status DrmFile::cpu_access(MemAccess& a) {
+  std::shared_lock<std::shared_mutex> ml(cpu_bos_.lock());
+  const std::optional<CpuBoMapping> m = cpu_bos_.find_locked(a.addr);
+  if (!m) {
+    return svm_->cpu_access(a);
+  }
+  std::uint8_t atomic = 0;
+  {
+    std::lock_guard<std::mutex> bg(dev_->bo_mutex());
+    if (const Bo* b = dev_->bo_locked(m->bo)) {
+      atomic = b->atomic;  // held by the mapping
+    }
+  }
+  return dev_->bos().cpu_access(m->bo, m->bo_offset + (a.addr - m->range.lo()), atomic, a);
+}
+
+std::size_t DrmFile::cpu_bo_mapping_count() {
+  std::shared_lock<std::shared_mutex> ml(cpu_bos_.lock());
+  return cpu_bos_.size_locked();
+}
+
 void DrmFile::release() {
   std::unordered_map<std::uint32_t, std::shared_ptr<Vm>> vms;
   std::unordered_map<std::uint32_t, std::uint32_t> handles;
@@ -126,6 +221,10 @@ void DrmFile::release() {
     handles.swap(handles_);
   }
   for (auto& [id, vm] : vms) vm->close();
+  {
+    std::unique_lock<std::shared_mutex> ml(cpu_bos_.lock());
+    apply_ref_changes(cpu_bos_.clear_locked());
+  }
   std::lock_guard<std::mutex> bg(dev_->bo_mutex());
   for (const auto& [h, bo] : handles) dev_->put_handle_ref_locked(bo);
 }

@@ -1,4 +1,5 @@
-// Simulator-only ioctls (drm_sim/drm_sim_ext.h): VM statistics and fault injection.
+// Simulator-only ioctls (drm_sim/drm_sim_ext.h): VM statistics, fault injection, the
+// simulated process's mappings (anonymous and BO) and its memory accesses.
 #include <csignal>
 #include <vector>
 
@@ -85,14 +86,17 @@ Status sim_fault_inject(DrmFile& f, void* arg) {
 
 Status sim_cpu_mmap(DrmFile& f, void* arg) {
   const auto* m = static_cast<const drm_sim_cpu_mmap*>(arg);
-  if (DRM_SIM_IOCTL_DBG(m->pad != 0 || m->reserved[0] != 0 || m->reserved[1] != 0)) {
+  if (DRM_SIM_IOCTL_DBG(m->pad != 0 || m->reserved != 0) ||
+      DRM_SIM_IOCTL_DBG(m->op != DRM_SIM_CPU_MMAP_MAP_BO && m->mmap_offset != 0)) {
     return Status::err(EINVAL);
   }
   switch (m->op) {
     case DRM_SIM_CPU_MMAP_MAP:
-      return f.svm().cpu_map(m->addr, m->size);
+      return f.cpu_map(m->addr, m->size);
+    case DRM_SIM_CPU_MMAP_MAP_BO:
+      return f.cpu_map_bo(m->addr, m->size, m->mmap_offset);
     case DRM_SIM_CPU_MMAP_UNMAP: {
-      auto gone = f.svm().cpu_unmap(m->addr, m->size);
+      auto gone = f.cpu_unmap(m->addr, m->size);
       if (!gone) return gone.status();
       // The garbage collector: MADVISE_AUTORESET in every VM of the file.
       for (const std::uint32_t id : f.vm_ids()) {
@@ -142,7 +146,7 @@ Status sim_mem_access(DrmFile& f, void* arg) {
   Status s;
   if (b->vm_id == 0) {
     for (std::size_t i = 0; i < acc.size() && s.is_ok(); ++i) {
-      s = f.svm().cpu_access(acc[i]);
+      s = f.cpu_access(acc[i]);
       results[i] = s.to_ret();
     }
   } else {

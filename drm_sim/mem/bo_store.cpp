@@ -12,6 +12,8 @@ namespace drm_sim {
 namespace {
 
 constexpr std::uint64_t kPage = kPage4K;
+constexpr std::uint8_t kAtomicGlobal = 2;  // DRM_XE_ATOMIC_GLOBAL
+constexpr std::uint8_t kAtomicCpu = 3;     // DRM_XE_ATOMIC_CPU
 
 std::uint8_t tile_bit(std::uint16_t tile) {
   return static_cast<std::uint8_t>(1u << tile);
@@ -313,16 +315,67 @@ Status BoStore::gpu_access(const BoGpuRef& ref, std::uint16_t tile, MemAccess& a
     c->vram->home->touch_locked(c->vram);
   }
   charge_access_locked(c->in_vram, a.size);
-  // The access itself.
-  const std::uint64_t in_chunk = ref.offset - index * kChunk;
+  return access_chunk_locked(*b, ref.offset, a);
+}
+
+Status BoStore::access_chunk_locked(Backing& b, std::uint64_t offset, MemAccess& a) {
+  const std::uint64_t index = offset / kChunk;
+  ChunkState& c = b.chunks[index];
+  const std::uint64_t in_chunk = offset - index * kChunk;
   if (profile_.backing == BackingMode::kTag) {
-    apply_tag_access(a, c->tags[in_chunk / kPage]);
+    apply_tag_access(a, c.tags[in_chunk / kPage]);
     return Status::ok();
   }
-  std::byte* bytes = c->in_vram
-                         ? mem_.vram_bytes_locked(c->vram->tile, c->vram->vram_offset) + in_chunk
-                         : b->sys + ref.offset;
-  return apply_byte_access(a, bytes, ref.offset);
+  std::byte* bytes = c.in_vram
+                         ? mem_.vram_bytes_locked(c.vram->tile, c.vram->vram_offset) + in_chunk
+                         : b.sys + offset;
+  return apply_byte_access(a, bytes, offset);
+}
+
+Status BoStore::cpu_access(std::uint32_t bo, std::uint64_t offset, std::uint8_t atomic,
+                           MemAccess& a) {
+  if (a.size == 0 || (offset & (kPage - 1)) + a.size > kPage) {
+    return Status::err(EINVAL);
+  }
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  Backing* b = find_locked(bo);
+  if (b == nullptr || offset + a.size > b->size) {
+    return Status::err(EFAULT);
+  }
+  if (b->purged) {
+    return Status::err(EFAULT);  // SIGBUS: the content is gone
+  }
+  const bool smem_allowed = (b->placement & 1u) != 0;
+  const bool cpu_atomics = atomic == kAtomicGlobal || atomic == kAtomicCpu;
+  const bool to_smem = smem_allowed && cpu_atomics;
+  if (to_smem) {
+    const bool any_vram = std::any_of(b->chunks.begin(), b->chunks.end(),
+                                      [](const ChunkState& c) { return c.in_vram; });
+    if (any_vram) {  // the CPU fault handler moves the whole BO
+      ++mem_.stats_locked().cpu_faults;
+      for (std::uint64_t i = 0; i < b->chunks.size(); ++i) {
+        if (b->chunks[i].in_vram) {
+          to_sys_locked(bo, *b, i, EventType::kMigrateToSys);
+        }
+      }
+    }
+  }
+  const std::uint64_t index = offset / kChunk;
+  if (!b->chunks[index].populated) {
+    auto want = decide_bo_placement(b->placement, 0, AccessKind::kRead, profile_, 0);
+    if (!want) {
+      return want.status();
+    }
+    Status s = place_locked(bo, *b, index, want->vram && !to_smem, want->tile);
+    if (!s.is_ok() && s.error() == ENOMEM && want->vram && smem_allowed) {
+      s = place_locked(bo, *b, index, /*vram=*/false, 0);  // no room in VRAM: system memory
+    }
+    if (s.error() == EACCES) {
+      return Status::err(EFAULT);  // purged while making room
+    }
+    DRM_SIM_TRY(s);
+  }
+  return access_chunk_locked(*b, offset, a);
 }
 
 std::uint32_t BoStore::unmap_vm(std::uint32_t bo, std::uint32_t vm_id) {

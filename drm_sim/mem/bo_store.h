@@ -20,7 +20,8 @@
 // Locking: the device's memory mutex (DeviceMemory::mutex()) guards
 // everything; public members take it. Lock order: VM lock -> Device::bo_mutex
 // -> memory mutex. Event sinks are called with the memory mutex held.
-// Errors (positive errno): EFAULT access outside the BO or unknown BO,
+// Errors (positive errno): EFAULT access outside the BO or unknown BO, or a
+// CPU access to purged memory (7.1; the kernel sends SIGBUS),
 // EACCES GPU atomic forbidden by the BO's atomic policy and placement, or
 // access to purged memory (7.1), EINVAL malformed access, ENOMEM VRAM
 // exhausted with nothing evictable (or an injected allocation failure),
@@ -83,6 +84,17 @@ class BoStore final : public ChunkOwner {
   // fault latency, an event) or rebinds (other VMs), placing the chunk per
   // decide_bo_placement().
   Status gpu_access(const BoGpuRef& ref, std::uint16_t tile, MemAccess& a);
+  // One CPU access at BO offset `offset` through a CPU mapping of the BO
+  // (a.addr is ignored). The pages are used where they are (VRAM through the
+  // BAR: nothing moves, no GPU mapping changes), except that when `atomic`
+  // (the BO-wide attribute) is CPU or GLOBAL and the placement has system
+  // memory, a touch that finds any chunk of the BO in VRAM is a CPU fault
+  // (spec §3: such a BO lost its CPU mappings): every VRAM chunk of the BO
+  // moves to system memory (cpu_faults, migrations_to_sys, kMigrateToSys
+  // events, GPU PTEs of the moved chunks zapped, copy time charged). A chunk
+  // never populated is populated where a bind would put it (system memory
+  // under CPU/GLOBAL atomics).
+  Status cpu_access(std::uint32_t bo, std::uint64_t offset, std::uint8_t atomic, MemAccess& a);
   // vm no longer maps the BO through some VMA, or madvise changed one: drop
   // vm's mappings of it (PTE zap). Returns the tiles that had any.
   std::uint32_t unmap_vm(std::uint32_t bo, std::uint32_t vm_id);
@@ -143,6 +155,8 @@ class BoStore final : public ChunkOwner {
   void emit_locked(EventType type, std::uint32_t vm, std::uint32_t bo, std::uint64_t start,
                    std::uint64_t end, std::uint32_t tile) const;
   void charge_access_locked(bool in_vram, std::uint32_t size);
+  // The access itself on the populated chunk holding `offset`, where it is.
+  Status access_chunk_locked(Backing& b, std::uint64_t offset, MemAccess& a);
 
   DeviceMemory& mem_;
   const Profile& profile_;

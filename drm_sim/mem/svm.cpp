@@ -472,6 +472,12 @@ Status SvmSpace::cpu_access(MemAccess& a) {
   return do_access_locked(a);
 }
 
+bool SvmSpace::cpu_mapped(VaRange r) {
+  std::lock_guard<std::mutex> g(mem_.mutex());
+  auto it = maps_.lower_bound(r.hi());
+  return it != maps_.begin() && std::prev(it)->second.end > r.lo();
+}
+
 Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint16_t tile,
                             MemAccess& a) {
   if (a.kind != AccessKind::kRead && vma.readonly) return Status::err(EPERM);

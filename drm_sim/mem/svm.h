@@ -52,7 +52,7 @@ class ChunkOwner;
 struct MemStats {
   std::uint64_t gpu_accesses = 0;
   std::uint64_t gpu_faults = 0;  // accesses that had no usable GPU mapping
-  std::uint64_t cpu_faults = 0;  // CPU touches of VRAM pages
+  std::uint64_t cpu_faults = 0;  // CPU touches of VRAM pages (and of CPU/GLOBAL-atomic VRAM BOs)
   std::uint64_t migrations_to_vram = 0;
   std::uint64_t migrations_to_sys = 0;
   std::uint64_t bytes_to_vram = 0;
@@ -192,6 +192,10 @@ class SvmSpace final : public ChunkOwner {
   Result<std::vector<VaRange>> cpu_unmap(std::uint64_t addr, std::uint64_t size);
   // A CPU access: pages in VRAM move back to system memory first (HMM).
   Status cpu_access(MemAccess& a);
+  // Whether any anonymous mapping overlaps r (BO mappings are not here:
+  // DrmFile's CpuBoMappings; GPU accesses to them through mirror or userptr
+  // VMAs fail with EFAULT like any unmapped address).
+  bool cpu_mapped(VaRange r);
 
   // A GPU access by vm on tile through a mirror VMA: uses the GPU mapping
   // if one covers addr, else faults (chunk choice, placement, migration).

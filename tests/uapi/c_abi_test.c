@@ -6,6 +6,7 @@
  * and the constant values. Needs nothing from libdrm_sim at run time.
  * Exit status: 0 when every check passes, 1 otherwise.
  */
+#include <drm_sim/drm_sim_ext.h>
 #include <drm_sim/xe_drm.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -269,6 +270,22 @@ static void check_madvise_aliasing(void) {
   check_eq("pat_index.reserved aliases retained_ptr", m.pat_index.reserved, (__u64)(uintptr_t)&m);
 }
 
+/* Simulator extension: DRM_SIM_CPU_MMAP's struct keeps its size and its
+ * fields' offsets; MAP_BO's mmap_offset took the first reserved word. */
+static void check_sim_cpu_mmap(void) {
+  SIZE(drm_sim_cpu_mmap, 40);
+  OFF(drm_sim_cpu_mmap, addr, 0);
+  OFF(drm_sim_cpu_mmap, size, 8);
+  OFF(drm_sim_cpu_mmap, op, 16);
+  OFF(drm_sim_cpu_mmap, pad, 20);
+  OFF(drm_sim_cpu_mmap, mmap_offset, 24);
+  OFF(drm_sim_cpu_mmap, reserved, 32);
+  VALUE(DRM_SIM_CPU_MMAP_MAP, 0);
+  VALUE(DRM_SIM_CPU_MMAP_UNMAP, 1);
+  VALUE(DRM_SIM_CPU_MMAP_MAP_BO, 2);
+  VALUE(DRM_IOCTL_SIM_CPU_MMAP, 0x40286492);
+}
+
 int main(void) {
   check_vm_create_destroy();
   check_device_query_and_friends();
@@ -279,6 +296,7 @@ int main(void) {
   check_ioctls();
   check_constants();
   check_madvise_aliasing();
+  check_sim_cpu_mmap();
   printf("c_abi_test: %d checks, %d failures\n", g_checks, g_failures);
   return g_failures == 0 ? 0 : 1;
 }

@@ -1,7 +1,8 @@
 // tests/unit/bo_test_util.h — a simulated device for BO residency tests:
-// the small profile (32 MiB VRAM, so pressure comes quickly) in a chosen
-// backing mode and uapi revision, BOs bound in one VM, and GPU and CPU
-// accesses through DRM_IOCTL_SIM_MEM_ACCESS batches.
+// the small profile (32 MiB VRAM, so pressure comes quickly; or its
+// integrated variant, system memory only) in a chosen backing mode and uapi
+// revision, BOs bound in one VM, CPU mappings of BOs and of anonymous
+// memory, and GPU and CPU accesses through DRM_IOCTL_SIM_MEM_ACCESS batches.
 //
 // Helpers named like an operation return 0 or -errno; helpers that cannot
 // fail in a correct simulator record a gtest failure instead.
@@ -23,8 +24,10 @@ namespace drm_sim_test {
 inline constexpr std::uint64_t kSmallVram = 32 * kMiB;  // profiles/small.json
 
 // profiles/small.json with its backing mode and uapi revision replaced,
-// written to a temporary file (removed by the caller).
-inline std::string small_profile(const std::string& backing, const std::string& uapi = "6.18") {
+// written to a temporary file (removed by the caller). integrated: no VRAM
+// region, not discrete, device atomics on system memory.
+inline std::string small_profile(const std::string& backing, const std::string& uapi = "6.18",
+                                 bool integrated = false) {
   std::ifstream in(std::string(DRM_SIM_SOURCE_DIR) + "/profiles/small.json");
   std::stringstream ss;
   ss << in.rdbuf();
@@ -36,7 +39,15 @@ inline std::string small_profile(const std::string& backing, const std::string& 
   };
   replace("\"backing\": \"data\"", "\"backing\": \"" + backing + "\"");
   replace("\"uapi\": \"6.18\"", "\"uapi\": \"" + uapi + "\"");
-  replace("\"name\": \"small\"", "\"name\": \"small-" + backing + "-" + uapi + "\"");
+  replace("\"name\": \"small\"",
+          "\"name\": \"small-" + backing + "-" + uapi + (integrated ? "-integrated" : "") + "\"");
+  if (integrated) {
+    replace("\"discrete\": true", "\"discrete\": false");
+    replace("\"device_atomics_on_smem\": false", "\"device_atomics_on_smem\": true");
+    const std::size_t vram = json.find(",\n    { \"class\": \"vram\"");
+    EXPECT_NE(vram, std::string::npos);
+    if (vram != std::string::npos) json.erase(vram, json.find('}', vram) + 1 - vram);
+  }
   return write_profile_file(json);
 }
 
@@ -51,8 +62,9 @@ struct Access {
 
 class BoSim {
  public:
-  BoSim(const std::string& backing, std::uint32_t vm_flags, const std::string& uapi = "6.18")
-      : path_(small_profile(backing, uapi)), data_(backing == "data") {
+  BoSim(const std::string& backing, std::uint32_t vm_flags, const std::string& uapi = "6.18",
+        bool integrated = false)
+      : path_(small_profile(backing, uapi, integrated)), data_(backing == "data") {
     fd_ = ScopedFd(drm_sim_open(path_.c_str()));
     EXPECT_GE(fd_.get(), 0);
     vm_ = make_vm(fd_.get(), vm_flags);
@@ -124,6 +136,59 @@ class BoSim {
     const int r = gpu(a, tile);
     if (rc != nullptr) *rc = r;
     return data_ ? a.word : a.value;
+  }
+
+  // DRM_XE_GEM_MMAP_OFFSET's fake offset (0 when it fails; -errno in *rc).
+  std::uint64_t mmap_offset(std::uint32_t handle, int* rc = nullptr) {
+    drm_xe_gem_mmap_offset m{};
+    m.handle = handle;
+    const int r = drm_sim_ioctl(fd(), DRM_IOCTL_XE_GEM_MMAP_OFFSET, &m);
+    if (rc != nullptr) *rc = r;
+    return r == 0 ? m.offset : 0;
+  }
+  // DRM_SIM_CPU_MMAP: MAP_BO of a fake offset, MAP (anonymous), UNMAP.
+  int cpu_map_bo(std::uint64_t addr, std::uint64_t size, std::uint64_t offset) {
+    drm_sim_cpu_mmap m{};
+    m.addr = addr;
+    m.size = size;
+    m.op = DRM_SIM_CPU_MMAP_MAP_BO;
+    m.mmap_offset = offset;
+    return drm_sim_ioctl(fd(), DRM_IOCTL_SIM_CPU_MMAP, &m);
+  }
+  int cpu_map(std::uint64_t addr, std::uint64_t size) {
+    drm_sim_cpu_mmap m{};
+    m.addr = addr;
+    m.size = size;
+    m.op = DRM_SIM_CPU_MMAP_MAP;
+    return drm_sim_ioctl(fd(), DRM_IOCTL_SIM_CPU_MMAP, &m);
+  }
+  int cpu_unmap(std::uint64_t addr, std::uint64_t size) {
+    drm_sim_cpu_mmap m{};
+    m.addr = addr;
+    m.size = size;
+    m.op = DRM_SIM_CPU_MMAP_UNMAP;
+    return drm_sim_ioctl(fd(), DRM_IOCTL_SIM_CPU_MMAP, &m);
+  }
+  // CPU counterparts of gpu_store / gpu_load (vm_id 0).
+  int cpu_store(std::uint64_t addr, std::uint64_t content) {
+    std::vector<Access> b{{addr, DRM_SIM_ACCESS_WRITE, content, content, 0}};
+    return run(0, b);
+  }
+  std::uint64_t cpu_load(std::uint64_t addr, int* rc = nullptr) {
+    std::vector<Access> b{{addr, DRM_SIM_ACCESS_READ, 0, 0, 0}};
+    const int r = run(0, b);
+    if (rc != nullptr) *rc = r;
+    return data_ ? b[0].word : b[0].value;
+  }
+  // madvise ATOMIC over [start, start+range) of the VM.
+  int madvise_atomic(std::uint64_t start, std::uint64_t range, std::uint32_t val) {
+    drm_xe_madvise m{};
+    m.vm_id = vm_;
+    m.start = start;
+    m.range = range;
+    m.type = DRM_XE_MEM_RANGE_ATTR_ATOMIC;
+    m.atomic.val = val;
+    return drm_sim_ioctl(fd(), DRM_IOCTL_XE_MADVISE, &m);
   }
 
   drm_sim_mem_stats stats() {

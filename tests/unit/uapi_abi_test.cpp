@@ -278,6 +278,19 @@ TEST(UapiAbi, MadviseConstants) {
 // its end: every field already there keeps its offset.
 namespace {
 
+TEST(SimUapiAbi, CpuMmapKeepsItsLayoutWithTheBoOffsetInTheFirstReservedWord) {
+  EXPECT_EQ(sizeof(drm_sim_cpu_mmap), 40u);
+  EXPECT_EQ(offsetof(drm_sim_cpu_mmap, addr), 0u);
+  EXPECT_EQ(offsetof(drm_sim_cpu_mmap, size), 8u);
+  EXPECT_EQ(offsetof(drm_sim_cpu_mmap, op), 16u);
+  EXPECT_EQ(offsetof(drm_sim_cpu_mmap, pad), 20u);
+  EXPECT_EQ(offsetof(drm_sim_cpu_mmap, mmap_offset), 24u);
+  EXPECT_EQ(offsetof(drm_sim_cpu_mmap, reserved), 32u);
+  EXPECT_EQ(DRM_SIM_CPU_MMAP_MAP_BO, 2);
+  // The request code encodes the size: unchanged by the new field.
+  EXPECT_EQ(DRM_IOCTL_SIM_CPU_MMAP, 0x40286492u);
+}
+
 TEST(SimUapiAbi, MemStatsLayoutIsAppendOnly) {
   EXPECT_EQ(sizeof(drm_sim_mem_stats), 144u);
   EXPECT_EQ(offsetof(drm_sim_mem_stats, gpu_accesses), 0u);

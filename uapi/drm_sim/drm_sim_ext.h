@@ -66,16 +66,43 @@ struct drm_sim_fault_inject {
 	__u64 reserved;        /* MBZ */
 };
 /* The simulated process's address space (what CPU-address-mirror VMAs
- * mirror): anonymous mappings made and removed. Unmapping invalidates the
- * GPU's mirror ranges over the range in every VM of the file. */
+ * mirror): anonymous mappings made and removed, and mappings of buffer
+ * objects.
+ *
+ * MAP: anonymous memory at [addr, addr+size) (-EEXIST over any mapping).
+ * MAP_BO: maps the BO whose fake offset DRM_XE_GEM_MMAP_OFFSET returned, as
+ * mmap(fd, mmap_offset) would: [addr, addr+size) shows the BO's bytes from
+ * (mmap_offset - the BO's fake offset) on. mmap_offset may point inside the
+ * BO (page aligned). Errors: -EINVAL for a misaligned mmap_offset, an
+ * offset no BO behind one of this file's GEM handles owns (unknown, closed or
+ * another file's), or a range beyond the BO's end; -EBUSY while the BO is
+ * DONTNEED (uapi 7.1 purgeable); -EEXIST over any mapping. The mapping holds
+ * a reference on the BO: GEM_CLOSE of its last handle keeps the BO alive
+ * until the mapping goes away.
+ * UNMAP: removes every mapping (anonymous or BO, whole or in part) in the
+ * range; holes are fine. Unmapping anonymous memory invalidates the GPU's
+ * mirror ranges over it in every VM of the file; unmapping (the last piece
+ * of) a BO mapping drops its reference.
+ *
+ * CPU accesses (DRM_SIM_MEM_ACCESS, vm_id 0) inside a BO mapping read and
+ * write the BO wherever its pages are, VRAM included (through the BAR, no
+ * migration), except that a BO whose BO-wide atomic attribute (madvise
+ * ATOMIC) is CPU or GLOBAL is first moved to system memory when the touch
+ * finds it in VRAM (spec section 3: such a BO loses its CPU mappings). A
+ * purged BO's pages fault: -EFAULT (the kernel sends SIGBUS). GPU accesses
+ * through a CPU-address-mirror VMA to an address that is a BO mapping fail
+ * with -EFAULT (only anonymous process memory is mirrored). */
 #define DRM_SIM_CPU_MMAP_MAP 0
 #define DRM_SIM_CPU_MMAP_UNMAP 1
+#define DRM_SIM_CPU_MMAP_MAP_BO 2
 struct drm_sim_cpu_mmap {
 	__u64 addr;        /* 4 KiB aligned */
 	__u64 size;        /* 4 KiB aligned, > 0 */
 	__u32 op;          /* DRM_SIM_CPU_MMAP_* */
 	__u32 pad;         /* MBZ */
-	__u64 reserved[2]; /* MBZ */
+	__u64 mmap_offset; /* MAP_BO: from DRM_XE_GEM_MMAP_OFFSET (+ a page-aligned
+	                    * offset into the BO); other ops: MBZ */
+	__u64 reserved;    /* MBZ */
 };
 
 /* One memory access. Data-backed profiles: WRITE copies size bytes from
@@ -151,6 +178,12 @@ DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_fault_inject, probability_ppm) == 
 DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_fault_inject, signo) == 20, "fault_inject.signo");
 DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_fault_inject, reserved) == 24,
                       "fault_inject.reserved");
+/* drm_sim_cpu_mmap keeps its size; mmap_offset took reserved[0]. */
+DRM_SIM_EXT_ABI_CHECK(sizeof(struct drm_sim_cpu_mmap) == 40, "drm_sim_cpu_mmap");
+DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_cpu_mmap, op) == 16, "cpu_mmap.op");
+DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_cpu_mmap, mmap_offset) == 24,
+                      "cpu_mmap.mmap_offset");
+DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_cpu_mmap, reserved) == 32, "cpu_mmap.reserved");
 /* drm_sim_mem_stats grows only by taking reserved words at its end. */
 DRM_SIM_EXT_ABI_CHECK(sizeof(struct drm_sim_mem_stats) == 144, "drm_sim_mem_stats");
 DRM_SIM_EXT_ABI_CHECK(offsetof(struct drm_sim_mem_stats, vram_used) == 80, "mem_stats.vram_used");
