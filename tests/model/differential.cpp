@@ -132,6 +132,9 @@ void RunStats::add(const RunStats& o) {
   restarts += o.restarts;
   accesses += o.accesses;
   pages_compared += o.pages_compared;
+  bo_accesses += o.bo_accesses;
+  userptr_accesses += o.userptr_accesses;
+  purges += o.purges;
 }
 
 const char* op_kind_name(OpKind k) {
@@ -367,7 +370,8 @@ Differential::Outcome Differential::model_apply(RefModel& m, const Op& op, const
       o.rc = m.gem_mmap_offset(op.handle);
       break;
     case OpKind::kBind:
-      o.rc = m.bind(op.binds, sim != nullptr && sim->rc == -EFAULT);
+      o.rc = m.bind(op.binds, sim != nullptr && sim->rc == -EFAULT,
+                    sim != nullptr && sim->rc == -EACCES);
       break;
     case OpKind::kMadvise:
       o.rc = m.madvise(op.madvise, &o.retained);
@@ -490,6 +494,32 @@ std::optional<Mismatch> Differential::compare_state(const Op& op, const RefModel
   return mm;
 }
 
+std::optional<Mismatch> Differential::sync_purges(const Op& op, std::size_t index, bool restart,
+                                                  int rc) {
+  auto file = drm_sim::file_from_fd(fd_);
+  drm_sim::BoStore& store = file->device().bos();
+  for (const auto& [dev_id, model_id] : bo_ids_) {
+    if (model_.bo(model_id) == nullptr) continue;
+    const bool sim = store.purged(dev_id);
+    if (sim == model_.purged(model_id)) continue;
+    if (sim && model_.bo_purged(model_id)) {  // memory pressure decided when
+      ++stats_.purges;
+      continue;
+    }
+    Mismatch mm;
+    mm.step = index;
+    mm.in_restart = restart;
+    mm.category = "purge:" + std::string(op_kind_name(op.kind));
+    mm.detail = "  BO " + std::to_string(model_id) + (sim ? " purged by the simulator while not purgeable (7.1)\n"
+                                                         : " purged in the model, not in the simulator\n");
+    mm.expected.rc = rc;
+    mm.expected.state = model_.state_text();
+    mm.expected.full_query = model_.query_text(0, model_.device().va_end, 0);
+    return mm;
+  }
+  return std::nullopt;
+}
+
 drm_sim_vm_stats Differential::vm_stats() {
   drm_sim_vm_stats st{};
   st.vm_id = vm_;
@@ -505,6 +535,15 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
   const bool signal = in.kind == Injection::Kind::kSignal;
   const bool alloc = in.kind == Injection::Kind::kFailAlloc;
   RefModel after = model_;
+  if (op.kind == OpKind::kGpuAccess) {
+    for (const Access& a : op.accesses) {
+      for (const Vma& v : model_.query(a.addr, kPage)) {
+        if (v.start > a.addr) continue;
+        stats_.bo_accesses += v.kind == VmaKind::kBo ? 1 : 0;
+        stats_.userptr_accesses += v.kind == VmaKind::kUserptr ? 1 : 0;
+      }
+    }
+  }
   if (signal) ++stats_.signals_armed;
   if (alloc) ++stats_.allocs_armed;
   // madvise counters are compared on calls without injected faults.
@@ -661,6 +700,7 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
     auto file = drm_sim::file_from_fd(fd_);
     if (auto id = file->bo_of(got.handle)) bo_ids_[id.value()] = model_.last_bo_id();
   }
+  if (auto mm = sync_purges(op, index, restart, got.rc)) return mm;
   return compare_state(op, model_, index, restart, got.rc, "after the call");
 }
 
@@ -981,6 +1021,10 @@ std::string raw(const std::string& s) {
 }
 
 // The statements that build the op's arguments inside `auto call = [&] { ... };`.
+bool access_kind(const Op& op) {
+  return op.kind == OpKind::kGpuAccess || op.kind == OpKind::kCpuAccess;
+}
+
 std::string call_lambda(const Op& op) {
   std::ostringstream o;
   switch (op.kind) {
@@ -1087,8 +1131,11 @@ std::string call_lambda(const Op& op) {
     case OpKind::kCpuAccess: {
       // Write payloads: byte k of a write of value v is drm_sim_model::write_byte(v, k).
       const std::size_t n = op.accesses.size();
+      // A restart issues accesses first..n-1 again (the batch stops at the
+      // first failing access; those before it took effect).
       o << "    drm_sim_mem_access acc[" << n << "] = {};\n"
         << "    std::vector<std::uint8_t> buf[" << n << "];\n"
+        << "    std::uint32_t first = 0;\n"
         << "    auto call = [&] {\n";
       for (std::size_t i = 0; i < n; ++i) {
         const Access& a = op.accesses[i];
@@ -1106,8 +1153,8 @@ std::string call_lambda(const Op& op) {
       o << "      drm_sim_mem_access_batch b{};\n"
         << "      b.vm_id = " << (op.kind == OpKind::kGpuAccess ? "vm" : "0") << ";\n"
         << "      b.tile = " << op.tile << ";\n"
-        << "      b.num = " << n << ";\n"
-        << "      b.accesses = reinterpret_cast<std::uintptr_t>(acc);\n"
+        << "      b.num = " << n << " - first;\n"
+        << "      b.accesses = reinterpret_cast<std::uintptr_t>(acc + first);\n"
         << "      return drm_sim_ioctl(fd, DRM_IOCTL_SIM_MEM_ACCESS, &b);\n"
         << "    };\n";
       break;
@@ -1250,7 +1297,14 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
       o << "    ASSERT_EQ(rc, " << rc_text(r.rc) << ");\n";
     }
     if (!(failing && crash) && (r.restarted || (failing && m.in_restart))) {
-      o << "    rc = call();  // restarted unchanged, as a UMD does\n";
+      if (access_kind(op)) {
+        o << "    while (first < " << op.accesses.size() << " && acc[first].result == 0) ++first;\n"
+          << "    if (first == " << op.accesses.size()
+          << ") first = 0;  // stopped at the VM lock: none ran\n"
+          << "    rc = call();  // the rest of the batch, issued again\n";
+      } else {
+        o << "    rc = call();  // restarted unchanged, as a UMD does\n";
+      }
       if (failing) {
         o << "    EXPECT_EQ(rc, " << rc_text(m.expected.rc) << ");\n";
       } else {
@@ -1280,13 +1334,14 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
         o << "    EXPECT_EQ(q, " << raw(m.expected.query) << ");\n";
       }
       const bool access_op = op.kind == OpKind::kGpuAccess || op.kind == OpKind::kCpuAccess;
+      // After a restart, expectation k is about access first + k.
       for (std::size_t k = 0; access_op && k < m.expected.acc.size(); ++k) {
         const AccessOut& e = m.expected.acc[k];
-        o << "    EXPECT_EQ(acc[" << k << "].result, " << rc_text(e.result) << ");\n"
-          << "    EXPECT_EQ(acc[" << k << "].value, " << hex(e.value) << "ull);\n";
+        o << "    EXPECT_EQ(acc[first + " << k << "].result, " << rc_text(e.result) << ");\n"
+          << "    EXPECT_EQ(acc[first + " << k << "].value, " << hex(e.value) << "ull);\n";
         if (e.data_digest != 0) {
-          o << "    EXPECT_EQ(drm_sim_model::digest(buf[" << k << "].data(), buf[" << k
-            << "].size()), " << hex(e.data_digest) << "ull);\n";
+          o << "    EXPECT_EQ(drm_sim_model::digest(buf[first + " << k << "].data(), buf[first + "
+            << k << "].size()), " << hex(e.data_digest) << "ull);\n";
         }
         if (e.result != 0) break;
       }

@@ -52,6 +52,9 @@ struct RunStats {
   std::uint64_t restarts = 0;
   std::uint64_t accesses = 0;        // memory accesses compared (GPU and CPU)
   std::uint64_t pages_compared = 0;  // page contents compared after steps
+  std::uint64_t bo_accesses = 0;       // GPU accesses through BO VMAs (model's prediction)
+  std::uint64_t userptr_accesses = 0;  // GPU accesses through userptr VMAs
+  std::uint64_t purges = 0;            // BOs the simulator purged (7.1), accepted by the model
   // Coverage: final return codes per op kind (OpKind order) and bucket
   // (rc_bucket_name), and the model's madvise counters.
   static constexpr int kKinds = kOpKinds;
@@ -138,6 +141,10 @@ class Differential {
                                   const RefModel& m, std::size_t index, bool restart);
   std::optional<Mismatch> compare_state(const Op& op, const RefModel& m, std::size_t index,
                                         bool restart, int rc, const std::string& why);
+  // 7.1: BOs the simulator purged under memory pressure since the last
+  // step become purged in the model, which checks that they were
+  // purgeable; a BO purged on one side only is a mismatch.
+  std::optional<Mismatch> sync_purges(const Op& op, std::size_t index, bool restart, int rc);
 
   // "" when every observed page agrees: CPU-mapped or not, and its content.
   // differing (may be null) gets the pages that differ, with the model's digest.

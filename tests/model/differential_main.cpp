@@ -249,6 +249,9 @@ int main(int argc, char** argv) {
               total.allocs_armed, total.enomem, total.restarts, secs);
   std::printf("memory accesses compared %" PRIu64 ", page contents compared %" PRIu64 "\n",
               total.accesses, total.pages_compared);
+  std::printf("GPU accesses through BO VMAs %" PRIu64 ", through userptr VMAs %" PRIu64
+              ", BOs purged %" PRIu64 "\n",
+              total.bo_accesses, total.userptr_accesses, total.purges);
   std::printf("coverage (final return codes):\n%s", total.coverage().c_str());
   std::printf("%zu passed, %zu failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
