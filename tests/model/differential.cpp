@@ -133,6 +133,7 @@ void RunStats::add(const RunStats& o) {
   accesses += o.accesses;
   pages_compared += o.pages_compared;
   bo_accesses += o.bo_accesses;
+  gc_deferred += o.gc_deferred;
   userptr_accesses += o.userptr_accesses;
   purges += o.purges;
 }
@@ -371,7 +372,7 @@ Differential::Outcome Differential::model_apply(RefModel& m, const Op& op, const
       break;
     case OpKind::kBind:
       o.rc = m.bind(op.binds, sim != nullptr && sim->rc == -EFAULT,
-                    sim != nullptr && sim->rc == -EACCES);
+                    sim != nullptr && !sim->purged_now.empty() ? &sim->purged_now : nullptr);
       break;
     case OpKind::kMadvise:
       o.rc = m.madvise(op.madvise, &o.retained);
@@ -494,15 +495,44 @@ std::optional<Mismatch> Differential::compare_state(const Op& op, const RefModel
   return mm;
 }
 
-std::optional<Mismatch> Differential::sync_purges(const Op& op, std::size_t index, bool restart,
-                                                  int rc) {
+std::set<std::uint32_t> Differential::purged_by_sim(const RefModel& m) {
+  std::set<std::uint32_t> out;
   auto file = drm_sim::file_from_fd(fd_);
-  drm_sim::BoStore& store = file->device().bos();
+  drm_sim::Device& dev = file->device();
   for (const auto& [dev_id, model_id] : bo_ids_) {
-    if (model_.bo(model_id) == nullptr) continue;
-    const bool sim = store.purged(dev_id);
-    if (sim == model_.purged(model_id)) continue;
-    if (sim && model_.bo_purged(model_id)) {  // memory pressure decided when
+    if (m.bo(model_id) == nullptr || m.purged(model_id)) continue;
+    {
+      std::lock_guard<std::mutex> g(dev.bo_mutex());
+      if (dev.bo_locked(dev_id) == nullptr) continue;
+    }
+    if (dev.bos().purged(dev_id)) out.insert(model_id);
+  }
+  return out;
+}
+
+std::optional<Mismatch> Differential::sync_purges(RefModel& m, const Op& op, std::size_t index,
+                                                  bool restart, int rc) {
+  auto file = drm_sim::file_from_fd(fd_);
+  drm_sim::Device& dev = file->device();
+  for (const auto& [dev_id, model_id] : bo_ids_) {
+    if (m.bo(model_id) == nullptr) continue;
+    {
+      std::lock_guard<std::mutex> g(dev.bo_mutex());
+      if (dev.bo_locked(dev_id) == nullptr) continue;  // freed
+    }
+    const bool sim = dev.bos().purged(dev_id);
+    if (sim == m.purged(model_id)) continue;
+    // Memory pressure decided when; the BO was purgeable then: before the
+    // call (model_ is the state before it) or after it.
+    const bool before = model_.bo(model_id) != nullptr && !model_.purged(model_id) &&
+                        [&] {
+                          for (const BoState& b : model_.live_bos()) {
+                            if (b.bo.id == model_id) return b.purgeable();
+                          }
+                          return false;
+                        }();
+    const bool during = op.kind == OpKind::kBind && m.purgeable_in_last_bind(model_id);
+    if (sim && m.bo_purged(model_id, before || during)) {
       ++stats_.purges;
       continue;
     }
@@ -513,8 +543,8 @@ std::optional<Mismatch> Differential::sync_purges(const Op& op, std::size_t inde
     mm.detail = "  BO " + std::to_string(model_id) + (sim ? " purged by the simulator while not purgeable (7.1)\n"
                                                          : " purged in the model, not in the simulator\n");
     mm.expected.rc = rc;
-    mm.expected.state = model_.state_text();
-    mm.expected.full_query = model_.query_text(0, model_.device().va_end, 0);
+    mm.expected.state = m.state_text();
+    mm.expected.full_query = m.query_text(0, m.device().va_end, 0);
     return mm;
   }
   return std::nullopt;
@@ -552,6 +582,28 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
   if (signal || alloc) arm(in);
   Outcome got = sim_apply(op);
   if (armed_) disarm();
+  if (op.kind == OpKind::kCpuUnmap && alloc) {
+    // An allocation failure in the garbage collector leaves the autoreset
+    // queued (vm.h); the next VM ioctl (here a count query) must finish it.
+    if (auto vm = drm_sim::file_from_fd(fd_)->vm(vm_); vm && vm->gc_pending() != 0) {
+      ++stats_.gc_deferred;
+      int qrc = 0;
+      stats_.ioctls += 1;
+      (void)query_sim(fd_, vm_, 0, kPage, 0, &qrc);
+      if (vm->gc_pending() != 0) {
+        Mismatch mm;
+        mm.step = index;
+        mm.category = "gc:cpu_unmap";
+        mm.detail = "  deferred autoreset still queued after the next VM ioctl\n";
+        mm.expected.rc = 0;
+        rec->rc = got.rc;
+        return mm;
+      }
+    }
+  }
+  // A bind's PREFETCH may purge BOs under pressure (7.1) and then meet
+  // one (-EACCES): the model is told which BOs this call purged.
+  if (op.kind == OpKind::kBind && got.rc == -EACCES) got.purged_now = purged_by_sim(after);
   Outcome exp = model_apply(after, op, &got);
   if (count && got.rc == exp.rc) {
     const drm_sim_vm_stats st = vm_stats();
@@ -652,6 +704,7 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
       pgot.rc = 0;
       pgot.acc.resize(k);
       if (auto mm = compare(prefix, pexp, pgot, partial, index, false)) return mm;
+      if (auto mm = sync_purges(partial, op, index, false, got.rc)) return mm;
       if (auto mm = compare_state(op, partial, index, false, got.rc,
                                   "after the accesses before the interrupted one")) {
         return mm;
@@ -671,6 +724,7 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
         partial.madvise_split_only(op.madvise);
         ++stats_.madvise_partial;
       }
+      if (auto mm = sync_purges(partial, op, index, false, got.rc)) return mm;
       if (auto mm = compare_state(op, partial, index, false, got.rc,
                                   signal ? "after the interrupted call (before its restart)"
                                          : "after the failed allocation (before the retry)")) {
@@ -679,6 +733,7 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
       model_ = std::move(partial);
       after = model_;
       got = sim_apply(op);  // restarted unchanged, as a UMD does
+      if (op.kind == OpKind::kBind && got.rc == -EACCES) got.purged_now = purged_by_sim(after);
       exp = model_apply(after, op, &got);
       rec->restarted = true;
       rec->restart_rc = got.rc;
@@ -695,12 +750,12 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
   stats_.madvise_splits += after.madvise_counters().splits - model_.madvise_counters().splits;
   stats_.vmas_advised += after.madvise_counters().advised - model_.madvise_counters().advised;
   stats_.vmas_skipped += after.madvise_counters().skipped - model_.madvise_counters().skipped;
+  if (auto mm = sync_purges(after, op, index, restart, got.rc)) return mm;
   model_ = std::move(after);
   if (op.kind == OpKind::kGemCreate && got.rc == 0) {
     auto file = drm_sim::file_from_fd(fd_);
     if (auto id = file->bo_of(got.handle)) bo_ids_[id.value()] = model_.last_bo_id();
   }
-  if (auto mm = sync_purges(op, index, restart, got.rc)) return mm;
   return compare_state(op, model_, index, restart, got.rc, "after the call");
 }
 
@@ -1021,6 +1076,16 @@ std::string raw(const std::string& s) {
 }
 
 // The statements that build the op's arguments inside `auto call = [&] { ... };`.
+// The drm_sim_open() line of a reproducer. A profile file of tests/model/profiles
+// is named relative to that directory (DRM_SIM_MODEL_PROFILE_DIR, defined for the
+// repros target), so the file builds anywhere.
+std::string open_text(const std::string& profile) {
+  const std::size_t slash = profile.find_last_of('/');
+  if (slash == std::string::npos) return "  const int fd = drm_sim_open(\"" + profile + "\");\n";
+  return "  const int fd = drm_sim_open((std::string(DRM_SIM_MODEL_PROFILE_DIR) + \"/" +
+         profile.substr(slash + 1) + "\").c_str());\n";
+}
+
 bool access_kind(const Op& op) {
   return op.kind == OpKind::kGpuAccess || op.kind == OpKind::kCpuAccess;
 }
@@ -1244,7 +1309,7 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
     << "  ASSERT_EQ(drm_sim_ioctl(fd, DRM_IOCTL_SIM_FAULT_INJECT, &f), 0);\n}\n\n"
     << "[[maybe_unused]] void clear_faults(int fd) { inject(fd, DRM_SIM_FAULT_CLEAR, 0, 0); }\n\n"
     << "TEST(DifferentialRepro, " << test_ident(test_name) << ") {\n"
-    << "  const int fd = drm_sim_open(\"" << profile << "\");\n"
+    << open_text(profile)
     << "  ASSERT_GE(fd, 0);\n"
     << "  drm_xe_vm_create vc{};\n"
     << "  vc.flags = DRM_XE_VM_CREATE_FLAG_LR_MODE | DRM_XE_VM_CREATE_FLAG_FAULT_MODE;\n"
@@ -1314,6 +1379,12 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
     if (op.kind == OpKind::kGemCreate) {
       o << "    if (rc == 0) bo_ids[drm_sim::file_from_fd(fd)->bo_of(c.handle).value()] = "
            "++next_bo;\n";
+    }
+    if (op.kind == OpKind::kCpuUnmap && in.kind == Injection::Kind::kFailAlloc) {
+      o << "    {  // the next VM ioctl runs an autoreset the failed allocation deferred\n"
+        << "      int qrc = 0;\n"
+        << "      (void)drm_sim_model::query_sim(fd, vm, 0, 0x1000, 0, &qrc);\n"
+        << "    }\n";
     }
     if (stats) {
       o << "    drm_sim_vm_stats st1{};\n    st1.vm_id = vm;\n"

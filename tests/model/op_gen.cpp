@@ -486,6 +486,7 @@ Op OpGen::next(const RefModel& m) {
   } else if (r < 79) {
     op.kind = OpKind::kCpuUnmap;
     pick_range(vs, &op.cpu_addr, &op.cpu_size);
+    op.inject = gen_injection(false);  // allocation failures in the garbage collector
   } else if (r < 90) {
     op = gen_access(m, vs, true);
   } else if (r < 94) {

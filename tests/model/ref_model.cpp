@@ -214,8 +214,8 @@ std::vector<BoState> RefModel::live_bos() const {
 std::string RefModel::state_text() const {
   std::string s = to_string(vmas());
   for (const BoState& b : live_bos()) {
-    s += format_bo(b.bo.id, b.bo.size, b.handle_refs, b.vma_refs, b.dontneed_refs, b.bo.atomic) +
-         "\n";
+    s += format_bo(b.bo.id, b.bo.size, b.handle_refs, b.vma_refs, b.dontneed_refs, b.bo.atomic);
+    s += purged(b.bo.id) ? " PURGED\n" : "\n";
   }
   return s;
 }
@@ -404,7 +404,7 @@ void RefModel::widen_mirror(Vma& v) const {
 // otherwise; CONSULT: the BO's own placement) and a purged BO has nothing
 // to move (-EACCES, 7.1). The mirror part of the range must be CPU-mapped
 // page by page (-EFAULT).
-int RefModel::check_prefetch(const BindArgs& op, bool sim_efault) {
+int RefModel::check_prefetch(const BindArgs& op, bool sim_efault) const {
   const std::uint64_t end = op.addr + op.range;
   for (const std::uint32_t id : overlapping(op.addr, end)) {
     const Vma& v = vmas_.at(id);
@@ -414,9 +414,11 @@ int RefModel::check_prefetch(const BindArgs& op, bool sim_efault) {
       if (op.region != kConsultPrefLoc && (op.region >= 32 || (b.placement & (1u << op.region)) == 0)) {
         return -EINVAL;
       }
-      // Purged earlier, or now by the pressure of this very call.
-      if (sim_eacces_ && !purged(v.bo) && state_of(v.bo).purgeable()) bo_purged(v.bo);
       if (purged(v.bo)) return -EACCES;
+      if (purged_now_ != nullptr && purged_now_->count(v.bo) != 0 &&
+          purgeable_seen_.count(v.bo) != 0) {
+        return -EACCES;  // purged by this call's pressure, before this PREFETCH met it
+      }
       continue;
     }
     bool vram = false;
@@ -435,9 +437,18 @@ int RefModel::check_prefetch(const BindArgs& op, bool sim_efault) {
   return 0;
 }
 
-int RefModel::bind(std::span<const BindArgs> ops, bool sim_efault, bool sim_eacces) {
+void RefModel::note_purgeable() {
+  for (const auto& [id, b] : bos_) {
+    if (state_of(id).purgeable()) purgeable_seen_.insert(id);
+  }
+}
+
+int RefModel::bind(std::span<const BindArgs> ops, bool sim_efault,
+                   const std::set<std::uint32_t>* purged_now) {
   sim_efault_ = sim_efault;
-  sim_eacces_ = sim_eacces;
+  purged_now_ = purged_now;
+  purgeable_seen_.clear();
+  note_purgeable();
   for (const BindArgs& op : ops) {
     if (const int rc = check_bind_args(op); rc != 0) return rc;
   }
@@ -449,12 +460,16 @@ int RefModel::bind(std::span<const BindArgs> ops, bool sim_efault, bool sim_eacc
   const PageMap saved_pages = pages_;
   const std::map<std::uint32_t, Vma> saved_vmas = vmas_;
   for (const BindArgs& op : ops) {
-    if (const int rc = bind_one(op); rc != 0) {
+    const int rc = bind_one(op);
+    note_purgeable();
+    if (rc != 0) {
       pages_ = saved_pages;
       vmas_ = saved_vmas;
+      purged_now_ = nullptr;
       return rc;
     }
   }
+  purged_now_ = nullptr;
   return 0;
 }
 
@@ -828,9 +843,9 @@ std::optional<std::uint64_t> RefModel::page_digest(std::uint64_t addr) const {
   return digest(it->second.bytes.data(), kPage);
 }
 
-bool RefModel::bo_purged(std::uint32_t bo_id) {
+bool RefModel::bo_purged(std::uint32_t bo_id, bool purgeable_before) {
   if (purged(bo_id)) return true;
-  if (bos_.count(bo_id) == 0 || !state_of(bo_id).purgeable()) return false;
+  if (bos_.count(bo_id) == 0 || !(purgeable_before || state_of(bo_id).purgeable())) return false;
   purged_.insert(bo_id);
   bo_pages_.erase(bo_id);  // the content is gone for good
   return true;

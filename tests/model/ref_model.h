@@ -34,9 +34,9 @@
 // that does not fit, on needs_64k_vram devices) is taken from the simulator.
 // A CPU unmap drops its pages' content and applies MADVISE_AUTORESET.
 // Purging (7.1) also depends on memory pressure, so the model learns from
-// the simulator when a BO was purged (bo_purged(), or a GPU access or
-// PREFETCH the simulator failed with -EACCES), and checks that the BO was
-// purgeable then; from there on its content is gone and every GPU access or
+// the simulator when a BO was purged (bo_purged(), or a GPU access the
+// simulator failed with -EACCES that the atomic policy does not explain),
+// and checks that the BO was purgeable then; from there on its content is gone and every GPU access or
 // PREFETCH of it is -EACCES (§8).
 //
 // Errors: operations return 0 or a negative errno as the uapi does. The model
@@ -210,10 +210,19 @@ class RefModel {
   // simulator returned -EFAULT, which the model accepts from a PREFETCH
   // into VRAM on a needs_64k_vram device (whether a 64 KiB chunk fits
   // depends on residency, which is not modelled).
-  // sim_eacces: the simulator returned -EACCES, which the model takes as
-  // "a purgeable BO in a PREFETCH range was purged by this call's memory
-  // pressure" (7.1; when is residency's business).
-  int bind(std::span<const BindArgs> ops, bool sim_efault = false, bool sim_eacces = false);
+  // A PREFETCH's memory pressure may purge BOs (7.1), even one an earlier
+  // op of the same array made purgeable. purged_now (may be null): BOs the
+  // simulator purged during this call and then failed a PREFETCH of with
+  // -EACCES; a PREFETCH meeting one of them that has been purgeable at
+  // some point of this call gets -EACCES. The caller then reports the
+  // purges with bo_purged().
+  int bind(std::span<const BindArgs> ops, bool sim_efault = false,
+           const std::set<std::uint32_t>* purged_now = nullptr);
+  // Whether BO bo_id was purgeable at some point of the last bind() call
+  // (before it, between two of its ops, or after it).
+  bool purgeable_in_last_bind(std::uint32_t bo_id) const {
+    return purgeable_seen_.count(bo_id) != 0;
+  }
 
   // DRM_IOCTL_SIM_CPU_MMAP: -EINVAL bad range, -EEXIST overlap; unmap of
   // holes is fine, and applies MADVISE_AUTORESET to each unmapped extent.
@@ -233,8 +242,10 @@ class RefModel {
 
   // Purging (7.1): the simulator discarded BO bo_id under memory pressure.
   // Returns false (and changes nothing) when the model says the BO could
-  // not be purged (not purgeable, §8); purging a purged BO again is a no-op.
-  bool bo_purged(std::uint32_t bo_id);
+  // not be purged (not purgeable now, §8, and not purgeable_before: the
+  // caller knows it was purgeable earlier in the same call, e.g. before a
+  // bind array unmapped it); purging a purged BO again is a no-op.
+  bool bo_purged(std::uint32_t bo_id, bool purgeable_before = false);
   bool purged(std::uint32_t bo_id) const { return purged_.count(bo_id) != 0; }
   // Content digest of BO page `offset` (tag backing: the tag); nullopt for
   // an unknown or purged BO.
@@ -304,7 +315,7 @@ class RefModel {
   // Mirror-bind widening over default-attribute mirror neighbours.
   void widen_mirror(Vma& v) const;
   void autoreset(std::uint64_t start, std::uint64_t end);
-  int check_prefetch(const BindArgs& op, bool sim_efault);
+  int check_prefetch(const BindArgs& op, bool sim_efault) const;
   int access_one(bool gpu, const Access& a, AccessOut* o, int sim_result);
 
   struct Page {
@@ -331,7 +342,9 @@ class RefModel {
   std::map<std::uint32_t, std::map<std::uint64_t, Page>> bo_pages_;
   std::set<std::uint32_t> purged_;  // 7.1: BOs whose backing was discarded
   bool sim_efault_ = false;                          // bind()'s hints, for bind_one
-  bool sim_eacces_ = false;
+  const std::set<std::uint32_t>* purged_now_ = nullptr;
+  std::set<std::uint32_t> purgeable_seen_;  // during the last bind()
+  void note_purgeable();
 };
 
 }  // namespace drm_sim_model
