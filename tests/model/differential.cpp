@@ -524,13 +524,12 @@ std::optional<Mismatch> Differential::sync_purges(RefModel& m, const Op& op, std
     if (sim == m.purged(model_id)) continue;
     // Memory pressure decided when; the BO was purgeable then: before the
     // call (model_ is the state before it) or after it.
-    const bool before = model_.bo(model_id) != nullptr && !model_.purged(model_id) &&
-                        [&] {
-                          for (const BoState& b : model_.live_bos()) {
-                            if (b.bo.id == model_id) return b.purgeable();
-                          }
-                          return false;
-                        }();
+    const bool before = model_.bo(model_id) != nullptr && !model_.purged(model_id) && [&] {
+      for (const BoState& b : model_.live_bos()) {
+        if (b.bo.id == model_id) return b.purgeable();
+      }
+      return false;
+    }();
     const bool during = op.kind == OpKind::kBind && m.purgeable_in_last_bind(model_id);
     if (sim && m.bo_purged(model_id, before || during)) {
       ++stats_.purges;
@@ -540,8 +539,9 @@ std::optional<Mismatch> Differential::sync_purges(RefModel& m, const Op& op, std
     mm.step = index;
     mm.in_restart = restart;
     mm.category = "purge:" + std::string(op_kind_name(op.kind));
-    mm.detail = "  BO " + std::to_string(model_id) + (sim ? " purged by the simulator while not purgeable (7.1)\n"
-                                                         : " purged in the model, not in the simulator\n");
+    mm.detail = "  BO " + std::to_string(model_id) +
+                (sim ? " purged by the simulator while not purgeable (7.1)\n"
+                     : " purged in the model, not in the simulator\n");
     mm.expected.rc = rc;
     mm.expected.state = m.state_text();
     mm.expected.full_query = m.query_text(0, m.device().va_end, 0);
@@ -1309,8 +1309,7 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
     << "  ASSERT_EQ(drm_sim_ioctl(fd, DRM_IOCTL_SIM_FAULT_INJECT, &f), 0);\n}\n\n"
     << "[[maybe_unused]] void clear_faults(int fd) { inject(fd, DRM_SIM_FAULT_CLEAR, 0, 0); }\n\n"
     << "TEST(DifferentialRepro, " << test_ident(test_name) << ") {\n"
-    << open_text(profile)
-    << "  ASSERT_GE(fd, 0);\n"
+    << open_text(profile) << "  ASSERT_GE(fd, 0);\n"
     << "  drm_xe_vm_create vc{};\n"
     << "  vc.flags = DRM_XE_VM_CREATE_FLAG_LR_MODE | DRM_XE_VM_CREATE_FLAG_FAULT_MODE;\n"
     << "  ASSERT_EQ(drm_sim_ioctl(fd, DRM_IOCTL_XE_VM_CREATE, &vc), 0);\n"

@@ -51,12 +51,12 @@ struct RunStats {
   std::uint64_t enomem = 0;           // calls that returned -ENOMEM under an armed failure
   std::uint64_t madvise_partial = 0;  // interrupted madvise calls that kept their split
   std::uint64_t restarts = 0;
-  std::uint64_t accesses = 0;        // memory accesses compared (GPU and CPU)
-  std::uint64_t pages_compared = 0;  // page contents compared after steps
+  std::uint64_t accesses = 0;          // memory accesses compared (GPU and CPU)
+  std::uint64_t pages_compared = 0;    // page contents compared after steps
   std::uint64_t bo_accesses = 0;       // GPU accesses through BO VMAs (model's prediction)
   std::uint64_t userptr_accesses = 0;  // GPU accesses through userptr VMAs
   std::uint64_t purges = 0;            // BOs the simulator purged (7.1), accepted by the model
-  std::uint64_t gc_deferred = 0;  // CPU unmaps whose autoreset an allocation failure deferred
+  std::uint64_t gc_deferred = 0;       // CPU unmaps whose autoreset an allocation failure deferred
   // Coverage: final return codes per op kind (OpKind order) and bucket
   // (rc_bucket_name), and the model's madvise counters.
   static constexpr int kKinds = kOpKinds;

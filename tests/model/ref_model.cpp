@@ -411,7 +411,8 @@ int RefModel::check_prefetch(const BindArgs& op, bool sim_efault) const {
     if (v.kind == VmaKind::kNull || v.kind == VmaKind::kUserptr) continue;
     if (v.kind == VmaKind::kBo) {
       const Bo& b = bos_.at(v.bo);
-      if (op.region != kConsultPrefLoc && (op.region >= 32 || (b.placement & (1u << op.region)) == 0)) {
+      if (op.region != kConsultPrefLoc &&
+          (op.region >= 32 || (b.placement & (1u << op.region)) == 0)) {
         return -EINVAL;
       }
       if (purged(v.bo)) return -EACCES;

@@ -36,8 +36,8 @@
 // Purging (7.1) also depends on memory pressure, so the model learns from
 // the simulator when a BO was purged (bo_purged(), or a GPU access the
 // simulator failed with -EACCES that the atomic policy does not explain),
-// and checks that the BO was purgeable then; from there on its content is gone and every GPU access or
-// PREFETCH of it is -EACCES (§8).
+// and checks that the BO was purgeable then; from there on its content is gone and every GPU access
+// or PREFETCH of it is -EACCES (§8).
 //
 // Errors: operations return 0 or a negative errno as the uapi does. The model
 // covers the errors that depend on state (unknown handles, ranges against BO
@@ -341,7 +341,7 @@ class RefModel {
   // BO id -> page index -> content, pages written so far (others read zero).
   std::map<std::uint32_t, std::map<std::uint64_t, Page>> bo_pages_;
   std::set<std::uint32_t> purged_;  // 7.1: BOs whose backing was discarded
-  bool sim_efault_ = false;                          // bind()'s hints, for bind_one
+  bool sim_efault_ = false;         // bind()'s hints, for bind_one
   const std::set<std::uint32_t>* purged_now_ = nullptr;
   std::set<std::uint32_t> purgeable_seen_;  // during the last bind()
   void note_purgeable();

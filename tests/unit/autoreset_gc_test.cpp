@@ -97,8 +97,7 @@ class GcFixture {
     std::string out;
     for (const Vma& v : vm()->vmas()) {
       out += "[" + std::to_string((v.start - kBase) / kMiB) + "," +
-             std::to_string((v.end - kBase) / kMiB) + ") pat=" + std::to_string(v.attrs.pat) +
-             "\n";
+             std::to_string((v.end - kBase) / kMiB) + ") pat=" + std::to_string(v.attrs.pat) + "\n";
     }
     return out;
   }
@@ -240,15 +239,14 @@ std::string next_name(Next n) {
   return "?";
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EveryAllocationPoint, AutoresetGcTest,
-    ::testing::Combine(::testing::Range(0, 3),
-                       ::testing::Values(Next::kQuery, Next::kGpuAccess, Next::kBind,
-                                         Next::kMadvise)),
-    [](const ::testing::TestParamInfo<std::tuple<int, Next>>& p) {
-      return std::string(kScenarios[std::get<0>(p.param)].name) + "_" +
-             next_name(std::get<1>(p.param));
-    });
+INSTANTIATE_TEST_SUITE_P(EveryAllocationPoint, AutoresetGcTest,
+                         ::testing::Combine(::testing::Range(0, 3),
+                                            ::testing::Values(Next::kQuery, Next::kGpuAccess,
+                                                              Next::kBind, Next::kMadvise)),
+                         [](const ::testing::TestParamInfo<std::tuple<int, Next>>& p) {
+                           return std::string(kScenarios[std::get<0>(p.param)].name) + "_" +
+                                  next_name(std::get<1>(p.param));
+                         });
 
 // The queue keeps its order: a second unmap while the first reset is still
 // queued is applied after it, and both land.
