@@ -9,9 +9,14 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "differential.h"
 #include "drm_sim/drm_sim.h"
 #include "op_gen.h"
 
@@ -682,6 +687,39 @@ TEST(RefModelPurgeableTest, SimulatorEaccesOnAPurgeableBoIsAPurgeMidBatch) {
   EXPECT_EQ(m.access(true, acc, &out, sim), -EACCES);
   EXPECT_EQ(out[0].result, 0);
   EXPECT_TRUE(m.purged(*m.bo_of_handle(h)));
+}
+
+// An access batch stops at the first failing access and keeps the ones
+// before it, so a reproducer restarts only the rest, as the runner does.
+TEST(ReproWriterTest, RestartedAccessBatchIssuesOnlyTheRest) {
+  Op acc;
+  acc.kind = OpKind::kGpuAccess;
+  acc.accesses = {{0x1000, 8, DRM_SIM_ACCESS_ATOMIC, 1},
+                  {0x2000, 8, DRM_SIM_ACCESS_WRITE, 2},
+                  {0x3000, 8, DRM_SIM_ACCESS_READ, 0}};
+  acc.inject.kind = Injection::Kind::kSignal;
+  acc.inject.n = 2;
+  Op q;
+  q.kind = OpKind::kQuery;
+  q.q_range = 0x10000;
+  const std::vector<StepRecord> recs = {{-EINTR, true, 0}, {0, false, 0}};
+  Mismatch m;
+  m.step = 1;
+  m.category = "query:query";
+  const std::string dir = ::testing::TempDir();
+  const std::string path =
+      write_repro(dir, "repro_writer_restart", "b580", {acc, q}, recs, m, "writer test");
+  ASSERT_FALSE(path.empty());
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string t = text.str();
+  EXPECT_NE(t.find("b.num = 3 - first;"), std::string::npos);
+  EXPECT_NE(t.find("reinterpret_cast<std::uintptr_t>(acc + first)"), std::string::npos);
+  EXPECT_NE(t.find("while (first < 3 && acc[first].result == 0) ++first;"), std::string::npos);
+  EXPECT_NE(t.find("rc = call();  // the rest of the batch, issued again"), std::string::npos);
+  EXPECT_EQ(t.find("rc = call();  // restarted unchanged"), std::string::npos);
+  if (std::getenv("KEEP_REPRO") == nullptr) std::remove(path.c_str());
 }
 
 TEST(OpGenTest, SameSeedSameSequence) {
