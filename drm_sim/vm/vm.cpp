@@ -426,6 +426,7 @@ Status Vm::bind(std::span<const BindOp> ops) {
   DRM_SIM_TRY(lock_.lock_write(WaitKind::kKillable, plan));
   WriteHeld held(lock_);
   if (DRM_SIM_IOCTL_DBG(closed_)) return Status::err(ENOENT);
+  DRM_SIM_TRY(collect_garbage_locked());  // deferred autoreset first
   // drm_exec locks every BO of the array, interruptibly, before any op runs.
   std::set<std::uint32_t> bos;
   for (const auto& op : ops) {
@@ -463,6 +464,7 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
   WriteHeld held(lock_);
   // Step 5.
   if (DRM_SIM_IOCTL_DBG(closed_)) return Status::err(ENOENT);
+  DRM_SIM_TRY(collect_garbage_locked());  // deferred autoreset first
   ++counters_.madvise_calls;
   // Step 6 (uapi 7.0): resolve another device's fd.
   if (req.type == MadviseType::kPreferredLoc && req.devmem_fd > 0) DRM_SIM_TRY(resolve_devmem());
@@ -587,6 +589,7 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
 
 Status Vm::query(std::uint64_t start, std::uint64_t range, std::size_t max, std::size_t* count,
                  std::vector<Vma>* out) {
+  (void)collect_garbage();  // deferred autoreset; if it cannot finish, report what is there
   DRM_SIM_TRY(lock_.lock_read(WaitKind::kInterruptible, dev_->plan()));
   ReadHeld held(lock_);
   queries_.fetch_add(1, std::memory_order_relaxed);  // read lock: concurrent queries
@@ -623,6 +626,8 @@ void Vm::close() {
   std::unique_lock<std::shared_mutex> g(lock_.native());
   if (closed_) return;
   closed_ = true;
+  gc_queue_.clear();  // nothing left to reset
+  gc_queued_.store(false, std::memory_order_release);
   std::vector<Vma> all;
   all.reserve(tree_.size());
   tree_.visit_all([&](const Vma& v) {
@@ -636,6 +641,8 @@ void Vm::close() {
 
 Status Vm::gpu_access(std::span<MemAccess> accesses, std::uint16_t tile, std::span<int> results) {
   if (DRM_SIM_IOCTL_DBG(tile >= dev_->profile().num_tiles)) return Status::err(EINVAL);
+  // xe's fault handler runs the garbage collector first.
+  DRM_SIM_TRY(collect_garbage());
   // Faults read VMAs and their attributes; residency has its own lock.
   DRM_SIM_TRY(lock_.lock_read(WaitKind::kInterruptible, dev_->plan()));
   ReadHeld held(lock_);
@@ -691,6 +698,45 @@ Status Vm::bo_access(const Vma& v, std::uint16_t tile, MemAccess& a) {
 void Vm::cpu_unmapped(VaRange r) {
   std::unique_lock<std::shared_mutex> g(lock_.native());
   if (closed_) return;
+  gc_queue_.push_back(r);
+  gc_queued_.store(true, std::memory_order_release);
+  (void)collect_garbage_locked();  // on failure the work stays queued
+}
+
+std::size_t Vm::gc_pending() {
+  std::shared_lock<std::shared_mutex> g(lock_.native());
+  return gc_queue_.size();
+}
+
+Status Vm::collect_garbage() {
+  if (!gc_queued_.load(std::memory_order_acquire)) return Status::ok();
+  std::unique_lock<std::shared_mutex> g(lock_.native());
+  if (closed_) return Status::ok();
+  return collect_garbage_locked();
+}
+
+Status Vm::collect_garbage_locked() {
+  if (gc_queue_.empty()) return Status::ok();
+  std::size_t done = 0;
+  Status s;
+  for (; done < gc_queue_.size(); ++done) {
+    Journal j;
+    s = autoreset_locked(gc_queue_[done], j);
+    if (!s.is_ok()) {
+      rollback(j);  // this range is redone from scratch next time
+      DRM_SIM_LOG(kBind, "vm {}: autoreset of [{:#x},{:#x}) deferred: errno {}", id_,
+                  gc_queue_[done].lo(), gc_queue_[done].hi(), s.error());
+      break;
+    }
+    release_pins(j);
+  }
+  gc_queue_.erase(gc_queue_.begin(), gc_queue_.begin() + static_cast<std::ptrdiff_t>(done));
+  gc_queued_.store(!gc_queue_.empty(), std::memory_order_release);
+  debug_check_invariants();
+  return s;
+}
+
+Status Vm::autoreset_locked(VaRange r, Journal& j) {
   const auto autoreset = [](const Vma& v) {
     return v.kind == VmaKind::kMirror && (v.flags & vma_flag::kAutoreset) != 0;
   };
@@ -706,19 +752,22 @@ void Vm::cpu_unmapped(VaRange r) {
       ++i;
     }
   }
-  if (!cuts.empty() && !apply_ops(cuts, nullptr).is_ok()) return;  // retried at the next unmap
-  // 2. The parts inside r return to their post-bind attributes.
-  std::vector<Vma> reset;
-  tree_.visit_mut(r, [&](Vma& v) {
-    if (autoreset(v) && r.contains(v.range())) {
-      v.attrs = v.bind_attrs();
-      reset.push_back(v);
-    }
+  if (!cuts.empty()) DRM_SIM_TRY(apply_ops(cuts, &j));
+  // 2. The parts inside r return to their post-bind attributes (journalled,
+  //    so that a failure below undoes them too).
+  std::vector<Vma> inside;
+  tree_.visit(r, [&](const Vma& v) {
+    if (autoreset(v) && r.contains(v.range())) inside.push_back(v);
     return true;
   });
+  for (const Vma& old : inside) {
+    Vma v = old;
+    v.attrs = old.bind_attrs();
+    replace_vma(old, v, &j);
+  }
   // 3. Default-attribute mirror neighbours merge: rebind each reset piece as
   //    a mirror MAP, which widens over them.
-  for (const Vma& piece : reset) {
+  for (const Vma& piece : inside) {
     const auto cur = tree_.at(piece.start);
     if (!cur || cur->end != piece.end) continue;  // merged into an earlier piece already
     MapRequest req;
@@ -728,9 +777,9 @@ void Vm::cpu_unmapped(VaRange r) {
     req.pat = piece.default_pat;
     const MapRequest wide = widen_mirror(req);
     if (wide.range == req.range) continue;
-    if (!apply_ops(plan_map(tree_, wide), nullptr).is_ok()) return;
+    DRM_SIM_TRY(apply_ops(plan_map(tree_, wide), &j));
   }
-  debug_check_invariants();
+  return Status::ok();
 }
 
 GpuvmOps Vm::plan(const BindOp& op) {

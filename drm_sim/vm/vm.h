@@ -107,7 +107,20 @@ class Vm {
   // bound with MADVISE_AUTORESET are cut at r's ends, the parts inside r
   // return to their post-bind attributes, and default-attribute mirror
   // neighbours merge (as xe rebinds them). Takes the VM lock uninterruptibly.
+  //
+  // r joins the VM's garbage-collection queue, which is then run in order.
+  // Each range is all or nothing: an allocation failure (ENOMEM, injected
+  // or the VMA limit) undoes that range's cuts and resets and leaves it and
+  // every later range queued. The queue runs again at the start of the next
+  // bind, madvise, query or GPU access batch of this VM (xe runs its
+  // collector from the fault handler and a worker): bind, madvise and GPU
+  // access fail with the collector's ENOMEM, changing nothing else, while it
+  // cannot finish; a query then reports the VMAs as they are. Upstream xe
+  // instead bans the VM when its collector fails (xe_vm_kill); drm_sim
+  // keeps the work queued so that a reset is never lost and the VM lives.
   void cpu_unmapped(VaRange r);
+  // Autoreset work still queued (inspection, tests).
+  std::size_t gc_pending();
 
   // VM_DESTROY / file close: marks the VM closed and removes every VMA.
   void close();
@@ -128,6 +141,12 @@ class Vm {
   Status apply_bind_op(const BindOp& op, Journal& j);
   Status prefetch(const BindOp& op);
   Status prefetch_bo(const Vma& v, VaRange r, std::uint32_t region);
+  // The garbage collector (write lock held): runs the queue in order;
+  // ENOMEM when a range could not be finished (it stays queued, undone).
+  Status collect_garbage_locked();
+  Status autoreset_locked(VaRange r, Journal& j);
+  // Runs pending garbage collection before a read-locked call.
+  Status collect_garbage();
   Status apply_ops(const GpuvmOps& ops, Journal* j);
   void insert_vma(const Vma& v, Journal* j);
   void erase_vma(const Vma& v, Journal* j);
@@ -147,6 +166,11 @@ class Vm {
   bool closed_ = false;  // guarded by lock_
   VmaTree tree_;         // guarded by lock_
   VmCounters counters_;  // guarded by lock_ (write)
+  // CPU-unmapped ranges whose autoreset is still to run, oldest first
+  // (guarded by lock_, write); gc_queued_ mirrors !gc_queue_.empty() for a
+  // lock-free check on the read-locked paths.
+  std::vector<VaRange> gc_queue_;
+  std::atomic<bool> gc_queued_{false};
   std::atomic<std::uint64_t> queries_{0};
   // madvise scratch buffers, reused across calls (guarded by lock_, write).
   OpCollector scratch_ops_;

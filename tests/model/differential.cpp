@@ -132,6 +132,10 @@ void RunStats::add(const RunStats& o) {
   restarts += o.restarts;
   accesses += o.accesses;
   pages_compared += o.pages_compared;
+  bo_accesses += o.bo_accesses;
+  gc_deferred += o.gc_deferred;
+  userptr_accesses += o.userptr_accesses;
+  purges += o.purges;
 }
 
 const char* op_kind_name(OpKind k) {
@@ -367,7 +371,8 @@ Differential::Outcome Differential::model_apply(RefModel& m, const Op& op, const
       o.rc = m.gem_mmap_offset(op.handle);
       break;
     case OpKind::kBind:
-      o.rc = m.bind(op.binds, sim != nullptr && sim->rc == -EFAULT);
+      o.rc = m.bind(op.binds, sim != nullptr && sim->rc == -EFAULT,
+                    sim != nullptr && !sim->purged_now.empty() ? &sim->purged_now : nullptr);
       break;
     case OpKind::kMadvise:
       o.rc = m.madvise(op.madvise, &o.retained);
@@ -490,6 +495,61 @@ std::optional<Mismatch> Differential::compare_state(const Op& op, const RefModel
   return mm;
 }
 
+std::set<std::uint32_t> Differential::purged_by_sim(const RefModel& m) {
+  std::set<std::uint32_t> out;
+  auto file = drm_sim::file_from_fd(fd_);
+  drm_sim::Device& dev = file->device();
+  for (const auto& [dev_id, model_id] : bo_ids_) {
+    if (m.bo(model_id) == nullptr || m.purged(model_id)) continue;
+    {
+      std::lock_guard<std::mutex> g(dev.bo_mutex());
+      if (dev.bo_locked(dev_id) == nullptr) continue;
+    }
+    if (dev.bos().purged(dev_id)) out.insert(model_id);
+  }
+  return out;
+}
+
+std::optional<Mismatch> Differential::sync_purges(RefModel& m, const Op& op, std::size_t index,
+                                                  bool restart, int rc) {
+  auto file = drm_sim::file_from_fd(fd_);
+  drm_sim::Device& dev = file->device();
+  for (const auto& [dev_id, model_id] : bo_ids_) {
+    if (m.bo(model_id) == nullptr) continue;
+    {
+      std::lock_guard<std::mutex> g(dev.bo_mutex());
+      if (dev.bo_locked(dev_id) == nullptr) continue;  // freed
+    }
+    const bool sim = dev.bos().purged(dev_id);
+    if (sim == m.purged(model_id)) continue;
+    // Memory pressure decided when; the BO was purgeable then: before the
+    // call (model_ is the state before it) or after it.
+    const bool before = model_.bo(model_id) != nullptr && !model_.purged(model_id) && [&] {
+      for (const BoState& b : model_.live_bos()) {
+        if (b.bo.id == model_id) return b.purgeable();
+      }
+      return false;
+    }();
+    const bool during = op.kind == OpKind::kBind && m.purgeable_in_last_bind(model_id);
+    if (sim && m.bo_purged(model_id, before || during)) {
+      ++stats_.purges;
+      continue;
+    }
+    Mismatch mm;
+    mm.step = index;
+    mm.in_restart = restart;
+    mm.category = "purge:" + std::string(op_kind_name(op.kind));
+    mm.detail = "  BO " + std::to_string(model_id) +
+                (sim ? " purged by the simulator while not purgeable (7.1)\n"
+                     : " purged in the model, not in the simulator\n");
+    mm.expected.rc = rc;
+    mm.expected.state = m.state_text();
+    mm.expected.full_query = m.query_text(0, m.device().va_end, 0);
+    return mm;
+  }
+  return std::nullopt;
+}
+
 drm_sim_vm_stats Differential::vm_stats() {
   drm_sim_vm_stats st{};
   st.vm_id = vm_;
@@ -505,6 +565,15 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
   const bool signal = in.kind == Injection::Kind::kSignal;
   const bool alloc = in.kind == Injection::Kind::kFailAlloc;
   RefModel after = model_;
+  if (op.kind == OpKind::kGpuAccess) {
+    for (const Access& a : op.accesses) {
+      for (const Vma& v : model_.query(a.addr, kPage)) {
+        if (v.start > a.addr) continue;
+        stats_.bo_accesses += v.kind == VmaKind::kBo ? 1 : 0;
+        stats_.userptr_accesses += v.kind == VmaKind::kUserptr ? 1 : 0;
+      }
+    }
+  }
   if (signal) ++stats_.signals_armed;
   if (alloc) ++stats_.allocs_armed;
   // madvise counters are compared on calls without injected faults.
@@ -513,6 +582,28 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
   if (signal || alloc) arm(in);
   Outcome got = sim_apply(op);
   if (armed_) disarm();
+  if (op.kind == OpKind::kCpuUnmap && alloc) {
+    // An allocation failure in the garbage collector leaves the autoreset
+    // queued (vm.h); the next VM ioctl (here a count query) must finish it.
+    if (auto vm = drm_sim::file_from_fd(fd_)->vm(vm_); vm && vm->gc_pending() != 0) {
+      ++stats_.gc_deferred;
+      int qrc = 0;
+      stats_.ioctls += 1;
+      (void)query_sim(fd_, vm_, 0, kPage, 0, &qrc);
+      if (vm->gc_pending() != 0) {
+        Mismatch mm;
+        mm.step = index;
+        mm.category = "gc:cpu_unmap";
+        mm.detail = "  deferred autoreset still queued after the next VM ioctl\n";
+        mm.expected.rc = 0;
+        rec->rc = got.rc;
+        return mm;
+      }
+    }
+  }
+  // A bind's PREFETCH may purge BOs under pressure (7.1) and then meet
+  // one (-EACCES): the model is told which BOs this call purged.
+  if (op.kind == OpKind::kBind && got.rc == -EACCES) got.purged_now = purged_by_sim(after);
   Outcome exp = model_apply(after, op, &got);
   if (count && got.rc == exp.rc) {
     const drm_sim_vm_stats st = vm_stats();
@@ -613,6 +704,7 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
       pgot.rc = 0;
       pgot.acc.resize(k);
       if (auto mm = compare(prefix, pexp, pgot, partial, index, false)) return mm;
+      if (auto mm = sync_purges(partial, op, index, false, got.rc)) return mm;
       if (auto mm = compare_state(op, partial, index, false, got.rc,
                                   "after the accesses before the interrupted one")) {
         return mm;
@@ -632,6 +724,7 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
         partial.madvise_split_only(op.madvise);
         ++stats_.madvise_partial;
       }
+      if (auto mm = sync_purges(partial, op, index, false, got.rc)) return mm;
       if (auto mm = compare_state(op, partial, index, false, got.rc,
                                   signal ? "after the interrupted call (before its restart)"
                                          : "after the failed allocation (before the retry)")) {
@@ -640,6 +733,7 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
       model_ = std::move(partial);
       after = model_;
       got = sim_apply(op);  // restarted unchanged, as a UMD does
+      if (op.kind == OpKind::kBind && got.rc == -EACCES) got.purged_now = purged_by_sim(after);
       exp = model_apply(after, op, &got);
       rec->restarted = true;
       rec->restart_rc = got.rc;
@@ -656,6 +750,7 @@ std::optional<Mismatch> Differential::step(const Op& op, std::size_t index, Step
   stats_.madvise_splits += after.madvise_counters().splits - model_.madvise_counters().splits;
   stats_.vmas_advised += after.madvise_counters().advised - model_.madvise_counters().advised;
   stats_.vmas_skipped += after.madvise_counters().skipped - model_.madvise_counters().skipped;
+  if (auto mm = sync_purges(after, op, index, restart, got.rc)) return mm;
   model_ = std::move(after);
   if (op.kind == OpKind::kGemCreate && got.rc == 0) {
     auto file = drm_sim::file_from_fd(fd_);
@@ -981,6 +1076,20 @@ std::string raw(const std::string& s) {
 }
 
 // The statements that build the op's arguments inside `auto call = [&] { ... };`.
+// The drm_sim_open() line of a reproducer. A profile file of tests/model/profiles
+// is named relative to that directory (DRM_SIM_MODEL_PROFILE_DIR, defined for the
+// repros target), so the file builds anywhere.
+std::string open_text(const std::string& profile) {
+  const std::size_t slash = profile.find_last_of('/');
+  if (slash == std::string::npos) return "  const int fd = drm_sim_open(\"" + profile + "\");\n";
+  return "  const int fd = drm_sim_open((std::string(DRM_SIM_MODEL_PROFILE_DIR) + \"/" +
+         profile.substr(slash + 1) + "\").c_str());\n";
+}
+
+bool access_kind(const Op& op) {
+  return op.kind == OpKind::kGpuAccess || op.kind == OpKind::kCpuAccess;
+}
+
 std::string call_lambda(const Op& op) {
   std::ostringstream o;
   switch (op.kind) {
@@ -1087,8 +1196,11 @@ std::string call_lambda(const Op& op) {
     case OpKind::kCpuAccess: {
       // Write payloads: byte k of a write of value v is drm_sim_model::write_byte(v, k).
       const std::size_t n = op.accesses.size();
+      // A restart issues accesses first..n-1 again (the batch stops at the
+      // first failing access; those before it took effect).
       o << "    drm_sim_mem_access acc[" << n << "] = {};\n"
         << "    std::vector<std::uint8_t> buf[" << n << "];\n"
+        << "    std::uint32_t first = 0;\n"
         << "    auto call = [&] {\n";
       for (std::size_t i = 0; i < n; ++i) {
         const Access& a = op.accesses[i];
@@ -1106,8 +1218,8 @@ std::string call_lambda(const Op& op) {
       o << "      drm_sim_mem_access_batch b{};\n"
         << "      b.vm_id = " << (op.kind == OpKind::kGpuAccess ? "vm" : "0") << ";\n"
         << "      b.tile = " << op.tile << ";\n"
-        << "      b.num = " << n << ";\n"
-        << "      b.accesses = reinterpret_cast<std::uintptr_t>(acc);\n"
+        << "      b.num = " << n << " - first;\n"
+        << "      b.accesses = reinterpret_cast<std::uintptr_t>(acc + first);\n"
         << "      return drm_sim_ioctl(fd, DRM_IOCTL_SIM_MEM_ACCESS, &b);\n"
         << "    };\n";
       break;
@@ -1197,8 +1309,7 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
     << "  ASSERT_EQ(drm_sim_ioctl(fd, DRM_IOCTL_SIM_FAULT_INJECT, &f), 0);\n}\n\n"
     << "[[maybe_unused]] void clear_faults(int fd) { inject(fd, DRM_SIM_FAULT_CLEAR, 0, 0); }\n\n"
     << "TEST(DifferentialRepro, " << test_ident(test_name) << ") {\n"
-    << "  const int fd = drm_sim_open(\"" << profile << "\");\n"
-    << "  ASSERT_GE(fd, 0);\n"
+    << open_text(profile) << "  ASSERT_GE(fd, 0);\n"
     << "  drm_xe_vm_create vc{};\n"
     << "  vc.flags = DRM_XE_VM_CREATE_FLAG_LR_MODE | DRM_XE_VM_CREATE_FLAG_FAULT_MODE;\n"
     << "  ASSERT_EQ(drm_sim_ioctl(fd, DRM_IOCTL_XE_VM_CREATE, &vc), 0);\n"
@@ -1250,7 +1361,14 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
       o << "    ASSERT_EQ(rc, " << rc_text(r.rc) << ");\n";
     }
     if (!(failing && crash) && (r.restarted || (failing && m.in_restart))) {
-      o << "    rc = call();  // restarted unchanged, as a UMD does\n";
+      if (access_kind(op)) {
+        o << "    while (first < " << op.accesses.size() << " && acc[first].result == 0) ++first;\n"
+          << "    if (first == " << op.accesses.size()
+          << ") first = 0;  // stopped at the VM lock: none ran\n"
+          << "    rc = call();  // the rest of the batch, issued again\n";
+      } else {
+        o << "    rc = call();  // restarted unchanged, as a UMD does\n";
+      }
       if (failing) {
         o << "    EXPECT_EQ(rc, " << rc_text(m.expected.rc) << ");\n";
       } else {
@@ -1260,6 +1378,12 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
     if (op.kind == OpKind::kGemCreate) {
       o << "    if (rc == 0) bo_ids[drm_sim::file_from_fd(fd)->bo_of(c.handle).value()] = "
            "++next_bo;\n";
+    }
+    if (op.kind == OpKind::kCpuUnmap && in.kind == Injection::Kind::kFailAlloc) {
+      o << "    {  // the next VM ioctl runs an autoreset the failed allocation deferred\n"
+        << "      int qrc = 0;\n"
+        << "      (void)drm_sim_model::query_sim(fd, vm, 0, 0x1000, 0, &qrc);\n"
+        << "    }\n";
     }
     if (stats) {
       o << "    drm_sim_vm_stats st1{};\n    st1.vm_id = vm;\n"
@@ -1280,13 +1404,14 @@ std::string write_repro(const std::string& dir, const std::string& test_name,
         o << "    EXPECT_EQ(q, " << raw(m.expected.query) << ");\n";
       }
       const bool access_op = op.kind == OpKind::kGpuAccess || op.kind == OpKind::kCpuAccess;
+      // After a restart, expectation k is about access first + k.
       for (std::size_t k = 0; access_op && k < m.expected.acc.size(); ++k) {
         const AccessOut& e = m.expected.acc[k];
-        o << "    EXPECT_EQ(acc[" << k << "].result, " << rc_text(e.result) << ");\n"
-          << "    EXPECT_EQ(acc[" << k << "].value, " << hex(e.value) << "ull);\n";
+        o << "    EXPECT_EQ(acc[first + " << k << "].result, " << rc_text(e.result) << ");\n"
+          << "    EXPECT_EQ(acc[first + " << k << "].value, " << hex(e.value) << "ull);\n";
         if (e.data_digest != 0) {
-          o << "    EXPECT_EQ(drm_sim_model::digest(buf[" << k << "].data(), buf[" << k
-            << "].size()), " << hex(e.data_digest) << "ull);\n";
+          o << "    EXPECT_EQ(drm_sim_model::digest(buf[first + " << k << "].data(), buf[first + "
+            << k << "].size()), " << hex(e.data_digest) << "ull);\n";
         }
         if (e.result != 0) break;
       }

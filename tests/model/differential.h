@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,8 +51,12 @@ struct RunStats {
   std::uint64_t enomem = 0;           // calls that returned -ENOMEM under an armed failure
   std::uint64_t madvise_partial = 0;  // interrupted madvise calls that kept their split
   std::uint64_t restarts = 0;
-  std::uint64_t accesses = 0;        // memory accesses compared (GPU and CPU)
-  std::uint64_t pages_compared = 0;  // page contents compared after steps
+  std::uint64_t accesses = 0;          // memory accesses compared (GPU and CPU)
+  std::uint64_t pages_compared = 0;    // page contents compared after steps
+  std::uint64_t bo_accesses = 0;       // GPU accesses through BO VMAs (model's prediction)
+  std::uint64_t userptr_accesses = 0;  // GPU accesses through userptr VMAs
+  std::uint64_t purges = 0;            // BOs the simulator purged (7.1), accepted by the model
+  std::uint64_t gc_deferred = 0;       // CPU unmaps whose autoreset an allocation failure deferred
   // Coverage: final return codes per op kind (OpKind order) and bucket
   // (rc_bucket_name), and the model's madvise counters.
   static constexpr int kKinds = kOpKinds;
@@ -124,6 +129,8 @@ class Differential {
     std::uint32_t retained = 0;
     std::string query;
     std::vector<AccessOut> acc;  // memory accesses
+    // Binds that failed with -EACCES: model BOs the call purged (7.1).
+    std::set<std::uint32_t> purged_now;
   };
   // The op applied to the model alone. sim (may be null): the simulator's
   // outcome, for the return codes residency decides (ref_model.h).
@@ -138,6 +145,14 @@ class Differential {
                                   const RefModel& m, std::size_t index, bool restart);
   std::optional<Mismatch> compare_state(const Op& op, const RefModel& m, std::size_t index,
                                         bool restart, int rc, const std::string& why);
+  // 7.1: BOs the simulator purged under memory pressure since the last
+  // comparison become purged in m (the model after the call), which checks
+  // that they were purgeable then or in model_ (the model before it); a BO
+  // purged on one side only is a mismatch.
+  // Model ids of live BOs the simulator purged that m does not know of.
+  std::set<std::uint32_t> purged_by_sim(const RefModel& m);
+  std::optional<Mismatch> sync_purges(RefModel& m, const Op& op, std::size_t index, bool restart,
+                                      int rc);
 
   // "" when every observed page agrees: CPU-mapped or not, and its content.
   // differing (may be null) gets the pages that differ, with the model's digest.

@@ -178,8 +178,11 @@ void report(const Options& o, std::size_t seq, const std::string& profile, std::
     std::printf("    %2zu  %s\n", i, to_string(small[i]).c_str());
   }
   std::printf("%s", m2.detail.c_str());
+  // A profile given as a file path is named by its file name, without ".json".
+  std::string pname = profile.substr(profile.find_last_of('/') + 1);
+  if (pname.size() > 5 && pname.ends_with(".json")) pname.resize(pname.size() - 5);
   char name[128];
-  std::snprintf(name, sizeof name, "differential_repro_%s_seed%" PRIu64 "_seq%zu", profile.c_str(),
+  std::snprintf(name, sizeof name, "differential_repro_%s_seed%" PRIu64 "_seq%zu", pname.c_str(),
                 o.seed, seq);
   for (char* c = name; *c != '\0'; ++c) {
     if (*c == '-') *c = '_';
@@ -249,6 +252,9 @@ int main(int argc, char** argv) {
               total.allocs_armed, total.enomem, total.restarts, secs);
   std::printf("memory accesses compared %" PRIu64 ", page contents compared %" PRIu64 "\n",
               total.accesses, total.pages_compared);
+  std::printf("GPU accesses through BO VMAs %" PRIu64 ", through userptr VMAs %" PRIu64
+              ", BOs purged %" PRIu64 ", autoresets deferred by a failed allocation %" PRIu64 "\n",
+              total.bo_accesses, total.userptr_accesses, total.purges, total.gc_deferred);
   std::printf("coverage (final return codes):\n%s", total.coverage().c_str());
   std::printf("%zu passed, %zu failed\n", passed, failed);
   return failed == 0 ? 0 : 1;

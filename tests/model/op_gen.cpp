@@ -260,7 +260,12 @@ BindArgs OpGen::gen_bind_op(const RefModel& m, const std::vector<Vma>& vs) {
     if (b.addr + b.range > cfg_.window_pages * kPage) b.addr = cfg_.window_pages * kPage - b.range;
   } else if (r < 45) {
     b.op = DRM_XE_VM_BIND_OP_MAP_USERPTR;
-    b.obj_offset = 0x7f0000000000ull + below(1024) * kPage;
+    // Mostly process memory inside the window, where CPU mappings come and
+    // go (the GPU then sees the CPU's pages, or -EFAULT); sometimes far away.
+    const std::uint64_t pages = b.range / kPage;
+    b.obj_offset = chance(85) && pages < cfg_.window_pages
+                       ? below(cfg_.window_pages - pages + 1) * kPage
+                       : 0x7f0000000000ull + below(1024) * kPage;
     b.pat = chance(95) ? pick_pat(m, true) : pick_pat(m, false);  // COH_NONE: -EINVAL
     b.flags = common_flags();
   } else if (r < 60) {
@@ -348,17 +353,29 @@ Op OpGen::gen_cpu_map(const RefModel& m, const std::vector<Vma>& vs) {
 Op OpGen::gen_access(const RefModel& m, const std::vector<Vma>& vs, bool gpu) {
   Op op;
   op.kind = gpu ? OpKind::kGpuAccess : OpKind::kCpuAccess;
-  // Pages a GPU access can reach memory through (mirror VMA, CPU-mapped),
-  // and CPU-mapped pages in general.
-  std::vector<std::uint64_t> mirrored;
+  // Pages a GPU access can reach memory through (a mirror VMA over a
+  // CPU-mapped page, a BO VMA, a userptr VMA over a CPU-mapped page), and
+  // CPU-mapped pages in general.
+  std::vector<std::uint64_t> reachable;
   std::vector<std::uint64_t> mapped;
   for (std::uint64_t p = 0; p < cfg_.window_pages; ++p) {
     if (m.page_digest(p * kPage)) mapped.push_back(p);
   }
   for (const Vma& v : vs) {
-    if (v.kind != VmaKind::kMirror) continue;
     for (std::uint64_t a = v.start; a < v.end; a += kPage) {
-      if (m.page_digest(a)) mirrored.push_back(a / kPage);
+      switch (v.kind) {
+        case VmaKind::kMirror:
+          if (m.page_digest(a)) reachable.push_back(a / kPage);
+          break;
+        case VmaKind::kBo:
+          reachable.push_back(a / kPage);
+          break;
+        case VmaKind::kUserptr:
+          if (m.page_digest(v.offset + (a - v.start))) reachable.push_back(a / kPage);
+          break;
+        case VmaKind::kNull:
+          break;
+      }
     }
   }
   const bool data = m.device().data_backed;
@@ -366,7 +383,7 @@ Op OpGen::gen_access(const RefModel& m, const std::vector<Vma>& vs, bool gpu) {
   for (std::size_t i = 0; i < n; ++i) {
     Access a;
     std::uint64_t page = below(cfg_.window_pages);
-    const std::vector<std::uint64_t>& good = gpu ? mirrored : mapped;
+    const std::vector<std::uint64_t>& good = gpu ? reachable : mapped;
     if (!good.empty() && chance(75)) {
       page = good[below(good.size())];
     } else if (!vs.empty() && gpu && chance(50)) {
@@ -469,6 +486,7 @@ Op OpGen::next(const RefModel& m) {
   } else if (r < 79) {
     op.kind = OpKind::kCpuUnmap;
     pick_range(vs, &op.cpu_addr, &op.cpu_size);
+    op.inject = gen_injection(false);  // allocation failures in the garbage collector
   } else if (r < 90) {
     op = gen_access(m, vs, true);
   } else if (r < 94) {
@@ -484,67 +502,7 @@ Op OpGen::next(const RefModel& m) {
     op.q_slack = s < 60 ? 0 : (s < 80 ? 2 : -1);
     op.inject = gen_injection(true);
   }
-  drop_bo_residency_ops(vs, &op);
   return op;
-}
-
-namespace {
-
-bool overlaps(std::uint64_t a, std::uint64_t a_len, std::uint64_t b, std::uint64_t b_len) {
-  return a < b + b_len && b < a + a_len;
-}
-
-// A VMA or MAP whose pages live in a BO or in userptr memory.
-bool bo_or_userptr(const BindArgs& b) {
-  if (b.op == DRM_XE_VM_BIND_OP_MAP_USERPTR) return true;
-  return b.op == DRM_XE_VM_BIND_OP_MAP &&
-         (b.flags & (DRM_XE_VM_BIND_FLAG_NULL | DRM_XE_VM_BIND_FLAG_CPU_ADDR_MIRROR)) == 0;
-}
-
-}  // namespace
-
-// The model does not hold BO or userptr page contents or residency (the
-// engine's BO path is covered by tests/unit/bo_*_test.cpp), so GPU accesses
-// and PREFETCHes that reach BO or userptr VMAs are left out of the sequence:
-// accesses into them are dropped from the batch, and a PREFETCH overlapping
-// one (already bound, or mapped earlier in the same array) is dropped from
-// the array. An op left empty becomes a query of the whole window.
-void OpGen::drop_bo_residency_ops(const std::vector<Vma>& vs, Op* op) const {
-  auto resident_kind = [](const Vma& v) {
-    return v.kind == VmaKind::kBo || v.kind == VmaKind::kUserptr;
-  };
-  bool emptied = false;
-  if (op->kind == OpKind::kGpuAccess) {
-    std::erase_if(op->accesses, [&](const Access& a) {
-      return std::any_of(vs.begin(), vs.end(), [&](const Vma& v) {
-        return resident_kind(v) &&
-               overlaps(a.addr, std::max<std::uint32_t>(a.size, 1), v.start, v.end - v.start);
-      });
-    });
-    emptied = op->accesses.empty();
-  } else if (op->kind == OpKind::kBind) {
-    std::vector<BindArgs> kept;
-    for (const BindArgs& b : op->binds) {
-      bool drop = false;
-      if (b.op == DRM_XE_VM_BIND_OP_PREFETCH) {
-        for (const Vma& v : vs) {
-          drop = drop || (resident_kind(v) && overlaps(b.addr, b.range, v.start, v.end - v.start));
-        }
-        for (const BindArgs& k : kept) {
-          drop = drop || (bo_or_userptr(k) && overlaps(b.addr, b.range, k.addr, k.range));
-        }
-      }
-      if (!drop) kept.push_back(b);
-    }
-    op->binds = std::move(kept);
-    emptied = op->binds.empty();
-  }
-  if (emptied) {
-    *op = Op{};
-    op->kind = OpKind::kQuery;
-    op->q_start = 0;
-    op->q_range = cfg_.window_pages * kPage;
-  }
 }
 
 }  // namespace drm_sim_model

@@ -98,7 +98,6 @@ class OpGen {
   Op next(const RefModel& m);
 
  private:
-  void drop_bo_residency_ops(const std::vector<Vma>& vs, Op* op) const;
   std::uint64_t below(std::uint64_t n);  // uniform in [0, n)
   bool chance(unsigned percent);
   std::uint64_t boundary_or_random(const std::vector<Vma>& vs);

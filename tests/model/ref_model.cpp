@@ -214,8 +214,8 @@ std::vector<BoState> RefModel::live_bos() const {
 std::string RefModel::state_text() const {
   std::string s = to_string(vmas());
   for (const BoState& b : live_bos()) {
-    s += format_bo(b.bo.id, b.bo.size, b.handle_refs, b.vma_refs, b.dontneed_refs, b.bo.atomic) +
-         "\n";
+    s += format_bo(b.bo.id, b.bo.size, b.handle_refs, b.vma_refs, b.dontneed_refs, b.bo.atomic);
+    s += purged(b.bo.id) ? " PURGED\n" : "\n";
   }
   return s;
 }
@@ -397,16 +397,31 @@ void RefModel::widen_mirror(Vma& v) const {
   }
 }
 
-// PREFETCH (spec §6): VMAs do not change; NULL VMAs are skipped, BO and
-// userptr VMAs are out of the model's scope (the generator leaves such
-// prefetches out; -EOPNOTSUPP marks them should one slip through), and the mirror part
-// of the range must be CPU-mapped page by page (-EFAULT), in VMA order.
+// PREFETCH (spec §6): VMAs do not change and contents do not move, so only
+// the return code matters, decided VMA by VMA in address order. NULL and
+// userptr VMAs never fail (a userptr prefetch only maps the process's
+// pages). A BO moves only into a region of its placement (-EINVAL
+// otherwise; CONSULT: the BO's own placement) and a purged BO has nothing
+// to move (-EACCES, 7.1). The mirror part of the range must be CPU-mapped
+// page by page (-EFAULT).
 int RefModel::check_prefetch(const BindArgs& op, bool sim_efault) const {
   const std::uint64_t end = op.addr + op.range;
   for (const std::uint32_t id : overlapping(op.addr, end)) {
     const Vma& v = vmas_.at(id);
-    if (v.kind == VmaKind::kNull) continue;
-    if (v.kind != VmaKind::kMirror) return -EOPNOTSUPP;
+    if (v.kind == VmaKind::kNull || v.kind == VmaKind::kUserptr) continue;
+    if (v.kind == VmaKind::kBo) {
+      const Bo& b = bos_.at(v.bo);
+      if (op.region != kConsultPrefLoc &&
+          (op.region >= 32 || (b.placement & (1u << op.region)) == 0)) {
+        return -EINVAL;
+      }
+      if (purged(v.bo)) return -EACCES;
+      if (purged_now_ != nullptr && purged_now_->count(v.bo) != 0 &&
+          purgeable_seen_.count(v.bo) != 0) {
+        return -EACCES;  // purged by this call's pressure, before this PREFETCH met it
+      }
+      continue;
+    }
     bool vram = false;
     if (op.region == kConsultPrefLoc) {
       vram = dev_.discrete && v.attrs.devmem_fd != DRM_XE_PREFERRED_LOC_DEFAULT_SYSTEM;
@@ -423,8 +438,18 @@ int RefModel::check_prefetch(const BindArgs& op, bool sim_efault) const {
   return 0;
 }
 
-int RefModel::bind(std::span<const BindArgs> ops, bool sim_efault) {
+void RefModel::note_purgeable() {
+  for (const auto& [id, b] : bos_) {
+    if (state_of(id).purgeable()) purgeable_seen_.insert(id);
+  }
+}
+
+int RefModel::bind(std::span<const BindArgs> ops, bool sim_efault,
+                   const std::set<std::uint32_t>* purged_now) {
   sim_efault_ = sim_efault;
+  purged_now_ = purged_now;
+  purgeable_seen_.clear();
+  note_purgeable();
   for (const BindArgs& op : ops) {
     if (const int rc = check_bind_args(op); rc != 0) return rc;
   }
@@ -436,12 +461,16 @@ int RefModel::bind(std::span<const BindArgs> ops, bool sim_efault) {
   const PageMap saved_pages = pages_;
   const std::map<std::uint32_t, Vma> saved_vmas = vmas_;
   for (const BindArgs& op : ops) {
-    if (const int rc = bind_one(op); rc != 0) {
+    const int rc = bind_one(op);
+    note_purgeable();
+    if (rc != 0) {
       pages_ = saved_pages;
       vmas_ = saved_vmas;
+      purged_now_ = nullptr;
       return rc;
     }
   }
+  purged_now_ = nullptr;
   return 0;
 }
 
@@ -558,13 +587,17 @@ int RefModel::madvise(const MadviseArgs& a, std::uint32_t* retained) {
   // 7. range inside the VA space, then the split.
   if (a.range > dev_.va_end || a.start > dev_.va_end - a.range) return -EINVAL;
   madvise_split_only(a);
-  // Nothing is undone from here on. No purge ever happens without memory
-  // pressure, so the retained value is 1.
-  if (retained != nullptr && a.type == DRM_XE_VMA_ATTR_PURGEABLE_STATE && a.with_retained) {
-    *retained = 1;
-  }
+  // Nothing is undone from here on.
   // 8. collect; a hole is not an error.
   const std::vector<std::uint32_t> ids = overlapping(a.start, a.start + a.range);
+  // *retained_ptr: 1 unless a BO in the range was purged (§8).
+  if (retained != nullptr && a.type == DRM_XE_VMA_ATTR_PURGEABLE_STATE && a.with_retained) {
+    *retained = 1;
+    for (const std::uint32_t id : ids) {
+      const Vma& v = vmas_.at(id);
+      if (v.kind == VmaKind::kBo && purged(v.bo)) *retained = 0;
+    }
+  }
   // 9. the ATOMIC placement check of the BOs in the range.
   if (a.type == DRM_XE_MEM_RANGE_ATTR_ATOMIC) {
     for (const std::uint32_t id : ids) {
@@ -657,39 +690,8 @@ void RefModel::autoreset(std::uint64_t start, std::uint64_t end) {
   }
 }
 
-int RefModel::access_one(bool gpu, const Access& a, AccessOut* o, int sim_result) {
-  o->value = a.value;
-  if (gpu) {
-    const std::uint32_t id = id_at(a.addr);
-    if (id == 0) return -EFAULT;  // GPU page fault with no VMA
-    const Vma& v = vmas_.at(id);
-    const bool readonly = (v.flags & DRM_XE_VM_BIND_FLAG_READONLY) != 0;
-    if (v.kind == VmaKind::kNull) {  // sparse: reads zero, writes dropped
-      if (a.op != DRM_SIM_ACCESS_READ && readonly) return -EPERM;
-      if (a.op != DRM_SIM_ACCESS_WRITE) o->value = 0;
-      if (a.op == DRM_SIM_ACCESS_READ && dev_.data_backed) {
-        const std::vector<std::uint8_t> zero(a.size, 0);
-        o->data_digest = digest(zero.data(), zero.size());
-      }
-      return 0;
-    }
-    if (v.kind != VmaKind::kMirror) return -EOPNOTSUPP;
-    if (a.op != DRM_SIM_ACCESS_READ && readonly) return -EPERM;
-    if (a.addr + std::max<std::uint32_t>(a.size, 1) > v.end) return -EFAULT;
-    // Placement (§7): only whether it is VRAM matters here.
-    bool vram = dev_.discrete && v.attrs.devmem_fd != DRM_XE_PREFERRED_LOC_DEFAULT_SYSTEM;
-    if (a.op == DRM_SIM_ACCESS_ATOMIC && dev_.discrete) {
-      if (v.attrs.atomic == DRM_XE_ATOMIC_CPU) return -EACCES;
-      if (!(v.attrs.atomic == DRM_XE_ATOMIC_DEVICE && dev_.device_atomics_on_smem)) vram = true;
-    }
-    if (cpu_.count(a.addr / kPage) == 0) return -EFAULT;  // GPU segmentation fault
-    if (vram && dev_.needs_64k_vram && sim_result == -EFAULT) return -EFAULT;  // residency decides
-  } else if (cpu_.count(a.addr / kPage) == 0) {
-    return -EFAULT;
-  }
+int RefModel::apply_to_page(const Access& a, Page& pg, AccessOut* o) const {
   const std::uint64_t off = a.addr % kPage;
-  if (a.size == 0 || off + a.size > kPage) return -EINVAL;
-  Page& pg = cpu_.at(a.addr / kPage);
   if (!dev_.data_backed) {
     switch (a.op) {
       case DRM_SIM_ACCESS_READ:
@@ -734,6 +736,89 @@ int RefModel::access_one(bool gpu, const Access& a, AccessOut* o, int sim_result
   return 0;
 }
 
+// A GPU access through a BO VMA: the BO's page at the VMA's offset plus the
+// distance from its start. Checks in this order: inside the VMA (-EFAULT),
+// READONLY (-EPERM), inside one page (-EINVAL), purged (-EACCES, 7.1), the
+// BO-wide atomic attribute on a discrete part (§7: CPU -> -EACCES; DEVICE
+// needs VRAM in the placement unless the part has device atomics on system
+// memory -> -EACCES).
+int RefModel::bo_access(const Vma& v, const Access& a, AccessOut* o, int sim_result) {
+  if (a.addr + a.size > v.end || a.addr + a.size < a.addr) return -EFAULT;
+  if (a.op != DRM_SIM_ACCESS_READ && (v.flags & DRM_XE_VM_BIND_FLAG_READONLY) != 0) return -EPERM;
+  const std::uint64_t offset = v.offset + (a.addr - v.start);
+  if (a.size == 0 || offset % kPage + a.size > kPage) return -EINVAL;
+  const Bo& b = bos_.at(v.bo);
+  bool policy_refuses = false;
+  if (a.op == DRM_SIM_ACCESS_ATOMIC && dev_.discrete) {
+    policy_refuses = b.atomic == DRM_XE_ATOMIC_CPU ||
+                     (b.atomic == DRM_XE_ATOMIC_DEVICE && (b.placement & dev_.vram_mask) == 0 &&
+                      !dev_.device_atomics_on_smem);
+  }
+  // Purged earlier, or by the memory pressure of this very batch (residency
+  // decides when: the simulator's -EACCES tells, where the atomic policy
+  // would not refuse anyway, and the BO must have been purgeable).
+  if (sim_result == -EACCES && !policy_refuses && !purged(v.bo) && state_of(v.bo).purgeable()) {
+    bo_purged(v.bo);
+  }
+  if (purged(v.bo)) return -EACCES;
+  if (policy_refuses) return -EACCES;
+  Access at = a;
+  at.addr = offset;  // the page offset is the same: VMA start and offset are page aligned
+  return apply_to_page(at, bo_pages_[v.bo][offset / kPage], o);
+}
+
+// A GPU access through a userptr VMA: the process's page at the userptr
+// address plus the distance from the VMA's start, wherever it lives (no
+// migration, no atomic policy). READONLY (-EPERM), inside the VMA
+// (-EFAULT), a CPU mapping behind it (-EFAULT), inside one page (-EINVAL).
+int RefModel::userptr_access(const Vma& v, const Access& a, AccessOut* o) {
+  if (a.op != DRM_SIM_ACCESS_READ && (v.flags & DRM_XE_VM_BIND_FLAG_READONLY) != 0) return -EPERM;
+  if (a.addr + std::max<std::uint32_t>(a.size, 1) > v.end) return -EFAULT;
+  const std::uint64_t cpu = v.offset + (a.addr - v.start);
+  const auto it = cpu_.find(cpu / kPage);
+  if (it == cpu_.end()) return -EFAULT;
+  if (a.size == 0 || cpu % kPage + a.size > kPage) return -EINVAL;
+  Access at = a;
+  at.addr = cpu;
+  return apply_to_page(at, it->second, o);
+}
+
+int RefModel::access_one(bool gpu, const Access& a, AccessOut* o, int sim_result) {
+  o->value = a.value;
+  if (gpu) {
+    const std::uint32_t id = id_at(a.addr);
+    if (id == 0) return -EFAULT;  // GPU page fault with no VMA
+    const Vma& v = vmas_.at(id);
+    const bool readonly = (v.flags & DRM_XE_VM_BIND_FLAG_READONLY) != 0;
+    if (v.kind == VmaKind::kNull) {  // sparse: reads zero, writes dropped
+      if (a.op != DRM_SIM_ACCESS_READ && readonly) return -EPERM;
+      if (a.op != DRM_SIM_ACCESS_WRITE) o->value = 0;
+      if (a.op == DRM_SIM_ACCESS_READ && dev_.data_backed) {
+        const std::vector<std::uint8_t> zero(a.size, 0);
+        o->data_digest = digest(zero.data(), zero.size());
+      }
+      return 0;
+    }
+    if (v.kind == VmaKind::kBo) return bo_access(v, a, o, sim_result);
+    if (v.kind == VmaKind::kUserptr) return userptr_access(v, a, o);
+    if (a.op != DRM_SIM_ACCESS_READ && readonly) return -EPERM;
+    if (a.addr + std::max<std::uint32_t>(a.size, 1) > v.end) return -EFAULT;
+    // Placement (§7): only whether it is VRAM matters here.
+    bool vram = dev_.discrete && v.attrs.devmem_fd != DRM_XE_PREFERRED_LOC_DEFAULT_SYSTEM;
+    if (a.op == DRM_SIM_ACCESS_ATOMIC && dev_.discrete) {
+      if (v.attrs.atomic == DRM_XE_ATOMIC_CPU) return -EACCES;
+      if (!(v.attrs.atomic == DRM_XE_ATOMIC_DEVICE && dev_.device_atomics_on_smem)) vram = true;
+    }
+    if (cpu_.count(a.addr / kPage) == 0) return -EFAULT;  // GPU segmentation fault
+    if (vram && dev_.needs_64k_vram && sim_result == -EFAULT) return -EFAULT;  // residency decides
+  } else if (cpu_.count(a.addr / kPage) == 0) {
+    return -EFAULT;
+  }
+  const std::uint64_t off = a.addr % kPage;
+  if (a.size == 0 || off + a.size > kPage) return -EINVAL;
+  return apply_to_page(a, cpu_.at(a.addr / kPage), o);
+}
+
 int RefModel::access(bool gpu, std::span<const Access> in, std::vector<AccessOut>* out,
                      std::span<const int> sim_results, std::uint32_t tile) {
   out->assign(in.size(), AccessOut{});
@@ -757,6 +842,30 @@ std::optional<std::uint64_t> RefModel::page_digest(std::uint64_t addr) const {
     return digest(zero.data(), zero.size());
   }
   return digest(it->second.bytes.data(), kPage);
+}
+
+bool RefModel::bo_purged(std::uint32_t bo_id, bool purgeable_before) {
+  if (purged(bo_id)) return true;
+  if (bos_.count(bo_id) == 0 || !(purgeable_before || state_of(bo_id).purgeable())) return false;
+  purged_.insert(bo_id);
+  bo_pages_.erase(bo_id);  // the content is gone for good
+  return true;
+}
+
+std::optional<std::uint64_t> RefModel::bo_page_digest(std::uint32_t bo_id,
+                                                      std::uint64_t offset) const {
+  if (bos_.count(bo_id) == 0 || purged(bo_id)) return std::nullopt;
+  static const Page kZero{};
+  const Page* pg = &kZero;
+  if (const auto b = bo_pages_.find(bo_id); b != bo_pages_.end()) {
+    if (const auto it = b->second.find(offset / kPage); it != b->second.end()) pg = &it->second;
+  }
+  if (!dev_.data_backed) return pg->tag;
+  if (pg->bytes.empty()) {
+    const std::vector<std::uint8_t> zero(kPage, 0);
+    return digest(zero.data(), zero.size());
+  }
+  return digest(pg->bytes.data(), kPage);
 }
 
 }  // namespace drm_sim_model

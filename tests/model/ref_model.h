@@ -23,12 +23,21 @@
 // (a 64-bit tag, or 4096 bytes on data-backed profiles). CPU-address-mirror
 // VMAs show those pages to the GPU at the same address. GPU accesses go
 // through the VMA at the address (none: -EFAULT; NULL: zero reads, dropped
-// writes; BO and userptr: not modelled, -EOPNOTSUPP), CPU accesses through
-// the CPU map only. Where pages live (system memory or VRAM) is not
+// writes; BO: the BO's own pages; userptr: the process's pages at the
+// userptr address, the same pages the CPU sees), CPU accesses through the
+// CPU map only. BO contents are a third page map, BO id -> page -> content
+// (zero until written), kept while the BO lives, whichever VMAs map it
+// (page-granular like the others: the engine's 2 MiB chunks and their
+// placement do not show). Where pages live (system memory or VRAM) is not
 // modelled: placement never changes content, so the model predicts contents
 // exactly and the one return code residency can decide (a 64 KiB VRAM chunk
 // that does not fit, on needs_64k_vram devices) is taken from the simulator.
 // A CPU unmap drops its pages' content and applies MADVISE_AUTORESET.
+// Purging (7.1) also depends on memory pressure, so the model learns from
+// the simulator when a BO was purged (bo_purged(), or a GPU access the
+// simulator failed with -EACCES that the atomic policy does not explain),
+// and checks that the BO was purgeable then; from there on its content is gone and every GPU access
+// or PREFETCH of it is -EACCES (§8).
 //
 // Errors: operations return 0 or a negative errno as the uapi does. The model
 // covers the errors that depend on state (unknown handles, ranges against BO
@@ -42,6 +51,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -200,7 +210,19 @@ class RefModel {
   // simulator returned -EFAULT, which the model accepts from a PREFETCH
   // into VRAM on a needs_64k_vram device (whether a 64 KiB chunk fits
   // depends on residency, which is not modelled).
-  int bind(std::span<const BindArgs> ops, bool sim_efault = false);
+  // A PREFETCH's memory pressure may purge BOs (7.1), even one an earlier
+  // op of the same array made purgeable. purged_now (may be null): BOs the
+  // simulator purged during this call and then failed a PREFETCH of with
+  // -EACCES; a PREFETCH meeting one of them that has been purgeable at
+  // some point of this call gets -EACCES. The caller then reports the
+  // purges with bo_purged().
+  int bind(std::span<const BindArgs> ops, bool sim_efault = false,
+           const std::set<std::uint32_t>* purged_now = nullptr);
+  // Whether BO bo_id was purgeable at some point of the last bind() call
+  // (before it, between two of its ops, or after it).
+  bool purgeable_in_last_bind(std::uint32_t bo_id) const {
+    return purgeable_seen_.count(bo_id) != 0;
+  }
 
   // DRM_IOCTL_SIM_CPU_MMAP: -EINVAL bad range, -EEXIST overlap; unmap of
   // holes is fine, and applies MADVISE_AUTORESET to each unmapped extent.
@@ -217,6 +239,17 @@ class RefModel {
   // Inspection: whether the page at addr is CPU-mapped, and its content
   // digest (tag backing: the tag itself).
   std::optional<std::uint64_t> page_digest(std::uint64_t addr) const;
+
+  // Purging (7.1): the simulator discarded BO bo_id under memory pressure.
+  // Returns false (and changes nothing) when the model says the BO could
+  // not be purged (not purgeable now, §8, and not purgeable_before: the
+  // caller knows it was purgeable earlier in the same call, e.g. before a
+  // bind array unmapped it); purging a purged BO again is a no-op.
+  bool bo_purged(std::uint32_t bo_id, bool purgeable_before = false);
+  bool purged(std::uint32_t bo_id) const { return purged_.count(bo_id) != 0; }
+  // Content digest of BO page `offset` (tag backing: the tag); nullopt for
+  // an unknown or purged BO.
+  std::optional<std::uint64_t> bo_page_digest(std::uint32_t bo_id, std::uint64_t offset) const;
 
   // MADVISE (spec §3). *retained (may be null) gets what the kernel writes to
   // *retained_ptr for PURGEABLE_STATE with with_retained.
@@ -289,6 +322,11 @@ class RefModel {
     std::uint64_t tag = 0;
     std::vector<std::uint8_t> bytes;  // data backing; empty: all zero
   };
+  // The access on one page's content (any page map), once every check
+  // before it passed: -EINVAL for a misaligned data-backed atomic.
+  int apply_to_page(const Access& a, Page& pg, AccessOut* o) const;
+  int bo_access(const Vma& v, const Access& a, AccessOut* o, int sim_result);
+  int userptr_access(const Vma& v, const Access& a, AccessOut* o);
 
   DeviceDesc dev_;
   PageMap pages_;
@@ -300,7 +338,13 @@ class RefModel {
   MadviseCounters counters_;
   std::map<std::uint64_t, Page> cpu_;  // page number -> content, for every CPU-mapped page
   std::map<std::uint64_t, std::uint64_t> cpu_maps_;  // CPU mapping start -> end
-  bool sim_efault_ = false;                          // bind()'s hint, for bind_one
+  // BO id -> page index -> content, pages written so far (others read zero).
+  std::map<std::uint32_t, std::map<std::uint64_t, Page>> bo_pages_;
+  std::set<std::uint32_t> purged_;  // 7.1: BOs whose backing was discarded
+  bool sim_efault_ = false;         // bind()'s hints, for bind_one
+  const std::set<std::uint32_t>* purged_now_ = nullptr;
+  std::set<std::uint32_t> purgeable_seen_;  // during the last bind()
+  void note_purgeable();
 };
 
 }  // namespace drm_sim_model

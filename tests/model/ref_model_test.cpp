@@ -9,9 +9,14 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "differential.h"
 #include "drm_sim/drm_sim.h"
 #include "op_gen.h"
 
@@ -500,7 +505,7 @@ TEST(RefModelSvmTest, GpuAtomicsUnderTheCpuPolicyFailAndNullBindingsReadZero) {
   EXPECT_EQ(m.access(true, {&w, 1}, &out), -EPERM);
 }
 
-TEST(RefModelSvmTest, PrefetchNeedsTheCpuMappingAndRefusesBoVmas) {
+TEST(RefModelSvmTest, PrefetchNeedsTheCpuMappingAndChecksTheBoPlacement) {
   RefModel m(DeviceDesc::from_profile("b580"));
   const BindArgs b = mirror(0, 4);
   ASSERT_EQ(m.bind({&b, 1}), 0);
@@ -522,9 +527,199 @@ TEST(RefModelSvmTest, PrefetchNeedsTheCpuMappingAndRefusesBoVmas) {
   bo.range = 2 * kPage;
   bo.pat = kPat;
   ASSERT_EQ(m.bind({&bo, 1}), 0);
-  p.region = kConsultPrefLoc;
+  p.region = kConsultPrefLoc;  // a BO follows its own placement
   p.range = pg(6) - pg(0);
-  EXPECT_EQ(m.bind({&p, 1}), -EOPNOTSUPP);
+  EXPECT_EQ(m.bind({&p, 1}), 0);
+  p.region = 1;  // VRAM: not in the BO's placement (system memory only)
+  EXPECT_EQ(m.bind({&p, 1}), -EINVAL);
+}
+
+// --- BO and userptr contents ---
+
+BindArgs bo_map(std::uint32_t h, std::uint64_t s, std::uint64_t e, std::uint64_t off_pages,
+                std::uint32_t flags = 0) {
+  BindArgs b;
+  b.op = DRM_XE_VM_BIND_OP_MAP;
+  b.obj = h;
+  b.addr = pg(s);
+  b.range = pg(e) - pg(s);
+  b.obj_offset = off_pages * kPage;
+  b.pat = kPat;
+  b.flags = flags;
+  return b;
+}
+
+// Two VMAs over one BO: [0,2) maps BO pages 0-1, [8,10) maps BO pages 1-2.
+// A write through one VMA is read back through the other; the content
+// outlives an unbind of every VMA and a rebind.
+TEST(RefModelBoTest, BoPagesAreSharedByEveryVmaAndOutliveAnUnbind) {
+  RefModel m(DeviceDesc::from_profile("b580"));
+  const std::uint32_t h = make_bo_in(m, 4);
+  const BindArgs a = bo_map(h, 0, 2, 0);
+  const BindArgs b = bo_map(h, 8, 10, 1);
+  ASSERT_EQ(m.bind({&a, 1}), 0);
+  ASSERT_EQ(m.bind({&b, 1}), 0);
+  std::vector<AccessOut> out;
+  const Access w{pg(1) + 16, 8, DRM_SIM_ACCESS_WRITE, 0x1234};
+  ASSERT_EQ(m.access(true, {&w, 1}, &out), 0);
+  const Access r{pg(8) + 16, 8, DRM_SIM_ACCESS_READ, 0};
+  ASSERT_EQ(m.access(true, {&r, 1}, &out), 0);
+  EXPECT_EQ(out[0].value, 0x1234u);  // tag backing: the page's tag
+  const Access fresh{pg(9), 8, DRM_SIM_ACCESS_READ, 7};
+  ASSERT_EQ(m.access(true, {&fresh, 1}, &out), 0);
+  EXPECT_EQ(out[0].value, 0u);  // never written: zero
+  BindArgs u;
+  u.op = DRM_XE_VM_BIND_OP_UNMAP;
+  u.addr = 0;
+  u.range = pg(16);
+  ASSERT_EQ(m.bind({&u, 1}), 0);
+  const BindArgs again = bo_map(h, 4, 5, 1);
+  ASSERT_EQ(m.bind({&again, 1}), 0);
+  const Access r2{pg(4), 8, DRM_SIM_ACCESS_ATOMIC, 1};
+  ASSERT_EQ(m.access(true, {&r2, 1}, &out), 0);
+  EXPECT_EQ(out[0].value, 0x1234u);
+  EXPECT_EQ(m.bo_page_digest(*m.bo_of_handle(h), kPage), std::optional<std::uint64_t>(0x1235u));
+}
+
+// The BO-path errors in the engine's order: past the VMA (-EFAULT) before
+// READONLY (-EPERM) before a page-crossing access (-EINVAL); the BO-wide
+// atomic attribute CPU makes GPU atomics -EACCES on a discrete part.
+TEST(RefModelBoTest, BoAccessErrorsComeInTheEngineOrder) {
+  RefModel m(DeviceDesc::from_profile("b580"));
+  const std::uint32_t h = make_bo_in(m, 2);
+  const BindArgs b = bo_map(h, 0, 2, 0, DRM_XE_VM_BIND_FLAG_READONLY);
+  ASSERT_EQ(m.bind({&b, 1}), 0);
+  std::vector<AccessOut> out;
+  const Access past{pg(2) - 4, 8, DRM_SIM_ACCESS_WRITE, 1};
+  EXPECT_EQ(m.access(true, {&past, 1}, &out), -EFAULT);
+  const Access ro{pg(1) - 4, 8, DRM_SIM_ACCESS_WRITE, 1};
+  EXPECT_EQ(m.access(true, {&ro, 1}, &out), -EPERM);
+  const Access cross{pg(1) - 4, 8, DRM_SIM_ACCESS_READ, 1};
+  EXPECT_EQ(m.access(true, {&cross, 1}, &out), -EINVAL);
+  const BindArgs rw = bo_map(h, 4, 6, 0);
+  ASSERT_EQ(m.bind({&rw, 1}), 0);
+  MadviseArgs a = atomic_cpu(4, 6);
+  ASSERT_EQ(m.madvise(a), 0);
+  const Access at{pg(4), 8, DRM_SIM_ACCESS_ATOMIC, 1};
+  EXPECT_EQ(m.access(true, {&at, 1}, &out), -EACCES);
+}
+
+// A userptr VMA is a window onto the process's pages: the CPU's writes are
+// what the GPU reads, and no CPU mapping behind it is -EFAULT.
+TEST(RefModelBoTest, UserptrAliasesTheProcessPages) {
+  RefModel m(DeviceDesc::from_profile("small"));  // data backing
+  BindArgs u;
+  u.op = DRM_XE_VM_BIND_OP_MAP_USERPTR;
+  u.addr = pg(32);
+  u.range = 2 * kPage;
+  u.obj_offset = pg(4);
+  u.pat = kPat;
+  ASSERT_EQ(m.bind({&u, 1}), 0);
+  std::vector<AccessOut> out;
+  const Access g{pg(33), 8, DRM_SIM_ACCESS_READ, 0};
+  EXPECT_EQ(m.access(true, {&g, 1}, &out), -EFAULT);
+  ASSERT_EQ(m.cpu_map(pg(4), 2 * kPage), 0);
+  const std::optional<std::uint64_t> before = m.page_digest(pg(4));
+  const Access c{pg(5), 8, DRM_SIM_ACCESS_WRITE, 0xabcd};
+  ASSERT_EQ(m.access(false, {&c, 1}, &out), 0);
+  ASSERT_EQ(m.access(true, {&g, 1}, &out), 0);
+  std::uint8_t want[8];
+  for (std::uint32_t i = 0; i < 8; ++i) want[i] = write_byte(0xabcd, i);
+  EXPECT_EQ(out[0].data_digest, digest(want, 8));
+  const Access gw{pg(32), 8, DRM_SIM_ACCESS_ATOMIC, 5};
+  ASSERT_EQ(m.access(true, {&gw, 1}, &out), 0);
+  EXPECT_NE(m.page_digest(pg(4)), before);  // the GPU atomic changed the CPU's page
+}
+
+// 7.1: a purged BO (the simulator says when) loses its content for good:
+// GPU accesses and PREFETCH get -EACCES, WILLNEED reports retained 0. Only
+// a purgeable BO can be purged.
+TEST(RefModelPurgeableTest, PurgedBoContentIsGoneAndAccessesFail) {
+  RefModel m(DeviceDesc::from_profile("b580-uapi71"));
+  std::uint32_t h = 0;
+  ASSERT_EQ(m.gem_create(2 * kPage, 1, DRM_XE_GEM_CPU_CACHING_WB, &h), 0);
+  const std::uint32_t id = *m.bo_of_handle(h);
+  const BindArgs b = bo_map(h, 0, 2, 0);
+  ASSERT_EQ(m.bind({&b, 1}), 0);
+  EXPECT_FALSE(m.bo_purged(id));  // WILLNEED: not purgeable
+  MadviseArgs a;
+  a.start = 0;
+  a.range = pg(2);
+  a.type = DRM_XE_VMA_ATTR_PURGEABLE_STATE;
+  a.val = DRM_XE_VMA_PURGEABLE_STATE_DONTNEED;
+  ASSERT_EQ(m.madvise(a), 0);
+  EXPECT_TRUE(m.bo_purged(id));
+  EXPECT_EQ(m.bo_page_digest(id, 0), std::nullopt);
+  std::vector<AccessOut> out;
+  const Access r{pg(0), 8, DRM_SIM_ACCESS_READ, 0};
+  EXPECT_EQ(m.access(true, {&r, 1}, &out), -EACCES);
+  a.val = DRM_XE_VMA_PURGEABLE_STATE_WILLNEED;
+  a.with_retained = true;
+  std::uint32_t retained = 1;
+  ASSERT_EQ(m.madvise(a, &retained), 0);
+  EXPECT_EQ(retained, 0u);
+  EXPECT_EQ(m.access(true, {&r, 1}, &out), -EACCES);  // once purged, always purged
+  BindArgs p;
+  p.op = DRM_XE_VM_BIND_OP_PREFETCH;
+  p.addr = 0;
+  p.range = pg(2);
+  p.region = 0;
+  EXPECT_EQ(m.bind({&p, 1}), -EACCES);
+}
+
+// The simulator's -EACCES on a purgeable BO is the purge happening in this
+// very batch: accesses before it saw the content.
+TEST(RefModelPurgeableTest, SimulatorEaccesOnAPurgeableBoIsAPurgeMidBatch) {
+  RefModel m(DeviceDesc::from_profile("b580-uapi71"));
+  std::uint32_t h = 0;
+  ASSERT_EQ(m.gem_create(2 * kPage, 1, DRM_XE_GEM_CPU_CACHING_WB, &h), 0);
+  const BindArgs b = bo_map(h, 0, 2, 0);
+  ASSERT_EQ(m.bind({&b, 1}), 0);
+  MadviseArgs a;
+  a.start = 0;
+  a.range = pg(2);
+  a.type = DRM_XE_VMA_ATTR_PURGEABLE_STATE;
+  a.val = DRM_XE_VMA_PURGEABLE_STATE_DONTNEED;
+  ASSERT_EQ(m.madvise(a), 0);
+  const Access acc[2] = {{pg(0), 8, DRM_SIM_ACCESS_READ, 0}, {pg(1), 8, DRM_SIM_ACCESS_READ, 0}};
+  const int sim[2] = {0, -EACCES};
+  std::vector<AccessOut> out;
+  EXPECT_EQ(m.access(true, acc, &out, sim), -EACCES);
+  EXPECT_EQ(out[0].result, 0);
+  EXPECT_TRUE(m.purged(*m.bo_of_handle(h)));
+}
+
+// An access batch stops at the first failing access and keeps the ones
+// before it, so a reproducer restarts only the rest, as the runner does.
+TEST(ReproWriterTest, RestartedAccessBatchIssuesOnlyTheRest) {
+  Op acc;
+  acc.kind = OpKind::kGpuAccess;
+  acc.accesses = {{0x1000, 8, DRM_SIM_ACCESS_ATOMIC, 1},
+                  {0x2000, 8, DRM_SIM_ACCESS_WRITE, 2},
+                  {0x3000, 8, DRM_SIM_ACCESS_READ, 0}};
+  acc.inject.kind = Injection::Kind::kSignal;
+  acc.inject.n = 2;
+  Op q;
+  q.kind = OpKind::kQuery;
+  q.q_range = 0x10000;
+  const std::vector<StepRecord> recs = {{-EINTR, true, 0}, {0, false, 0}};
+  Mismatch m;
+  m.step = 1;
+  m.category = "query:query";
+  const std::string dir = ::testing::TempDir();
+  const std::string path =
+      write_repro(dir, "repro_writer_restart", "b580", {acc, q}, recs, m, "writer test");
+  ASSERT_FALSE(path.empty());
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string t = text.str();
+  EXPECT_NE(t.find("b.num = 3 - first;"), std::string::npos);
+  EXPECT_NE(t.find("reinterpret_cast<std::uintptr_t>(acc + first)"), std::string::npos);
+  EXPECT_NE(t.find("while (first < 3 && acc[first].result == 0) ++first;"), std::string::npos);
+  EXPECT_NE(t.find("rc = call();  // the rest of the batch, issued again"), std::string::npos);
+  EXPECT_EQ(t.find("rc = call();  // restarted unchanged"), std::string::npos);
+  if (std::getenv("KEEP_REPRO") == nullptr) std::remove(path.c_str());
 }
 
 TEST(OpGenTest, SameSeedSameSequence) {
