@@ -159,6 +159,19 @@ struct SvmSpace::Index {
   std::map<std::uint32_t, absl::btree_map<std::uint64_t, GpuRange>> gpu;  // vm -> ranges
   std::vector<DeviceMemory*> peers;  // PageState::dev k names peers[k-1]
   std::map<std::uint32_t, std::map<std::uint64_t, UserptrPte>> userptr;  // vm -> GPU start -> PTE
+
+  // Erases the ranges overlapping r; returns how many.
+  static std::uint64_t drop_overlapping(absl::btree_map<std::uint64_t, GpuRange>& ranges,
+                                        VaRange r) {
+    std::uint64_t n = 0;
+    auto it = ranges.upper_bound(r.lo());
+    if (it != ranges.begin() && std::prev(it)->second.end > r.lo()) --it;
+    while (it != ranges.end() && it->first < r.hi()) {
+      it = ranges.erase(it);
+      ++n;
+    }
+    return n;
+  }
 };
 
 DeviceMemory& SvmSpace::device_of_locked(const PageState& ps) {
@@ -370,26 +383,27 @@ Status SvmSpace::do_access_locked(MemAccess& a, Mapping& m, std::uint64_t map_st
 
 void SvmSpace::invalidate_all_vms_locked(VaRange r) {
   for (auto& [vm, ranges] : ix_->gpu) {
-    auto it = ranges.upper_bound(r.lo());
-    if (it != ranges.begin() && std::prev(it)->second.end > r.lo()) --it;
-    while (it != ranges.end() && it->first < r.hi()) {
-      it = ranges.erase(it);
-      ++mem_.stats_locked().gpu_invalidations;
-    }
+    mem_.stats_locked().gpu_invalidations += Index::drop_overlapping(ranges, r);
   }
 }
 
-Status SvmSpace::migrate_to_vram_locked(VaRange chunk, DeviceMemory& target, std::uint16_t tile) {
-  // Pages already in a VRAM chunk that is not exactly this one go home first.
-  evict_overlapping_locked(chunk);
+Status SvmSpace::migrate_to_vram_locked(VaRange chunk, DeviceMemory& target, std::uint16_t tile,
+                                        Mapping* m, std::uint64_t map_start) {
+  PageState* ps = &m->pages[(chunk.lo() - map_start) / kPage];
+  const std::uint64_t n = chunk.size().v / kPage;
+  // Pages already in a VRAM chunk that is not exactly this one go home
+  // first. Every page of an indexed VRAM chunk is marked in_vram, so a small
+  // chunk whose pages all sit in system memory overlaps none: its pages are
+  // checked instead of the chunk index.
+  constexpr std::uint64_t kScanPages = 16;
+  if (n > kScanPages ||
+      std::any_of(ps, ps + n, [](const PageState& p) { return p.in_vram != 0; })) {
+    evict_overlapping_locked(chunk);
+  }
   const std::uint16_t slot = peer_slot_locked(&target);
   auto ref = target.alloc_chunk_locked(this, chunk.lo(), chunk.size().v, tile);
   if (!ref) return ref.status();
   const std::uint64_t first_vram_page = (*ref)->vram_offset / kPage;
-  std::uint64_t map_start = 0;
-  Mapping* m = mapping_of_locked(chunk.lo(), &map_start);  // a chunk lies in one mapping
-  PageState* ps = &m->pages[(chunk.lo() - map_start) / kPage];
-  const std::uint64_t n = chunk.size().v / kPage;
   if (profile_.backing == BackingMode::kData) {
     // Every page is in system memory now: one contiguous copy.
     std::memcpy(target.vram_bytes_locked(tile, (*ref)->vram_offset),
@@ -402,7 +416,8 @@ Status SvmSpace::migrate_to_vram_locked(VaRange chunk, DeviceMemory& target, std
     ps[i].dev = slot;
   }
   ix_->chunks.emplace(chunk.lo(), *ref);
-  invalidate_all_vms_locked(chunk);  // their PTEs pointed at the system pages
+  // The caller drops the GPU ranges over the chunk (their PTEs pointed at
+  // the system pages).
   MemStats& st = mem_.stats_locked();
   ++st.migrations_to_vram;
   st.bytes_to_vram += chunk.size().v;
@@ -428,9 +443,17 @@ void SvmSpace::chunk_to_sys_locked(std::uint64_t chunk_addr, EventType why) {
   auto it = ix_->chunks.find(chunk_addr);
   if (it == ix_->chunks.end()) return;
   const DeviceMemory::ChunkRef ref = it->second;
-  const std::uint64_t size = ref->size;
+  ix_->chunks.erase(it);
   std::uint64_t map_start = 0;
-  if (Mapping* m = mapping_of_locked(chunk_addr, &map_start); m != nullptr) {
+  Mapping* m = mapping_of_locked(chunk_addr, &map_start);
+  unindexed_chunk_to_sys_locked(ref, why, m, map_start);
+}
+
+void SvmSpace::unindexed_chunk_to_sys_locked(DeviceMemory::ChunkRef ref, EventType why, Mapping* m,
+                                             std::uint64_t map_start) {
+  const std::uint64_t chunk_addr = ref->addr;
+  const std::uint64_t size = ref->size;
+  if (m != nullptr) {
     // The chunk's pages are one contiguous VRAM block: one copy back.
     if (profile_.backing == BackingMode::kData) {
       std::memcpy(m->data + (chunk_addr - map_start),
@@ -442,7 +465,6 @@ void SvmSpace::chunk_to_sys_locked(std::uint64_t chunk_addr, EventType why) {
       ps[i].dev = 0;
     }
   }
-  ix_->chunks.erase(it);
   invalidate_all_vms_locked(VaRange::from_bounds(chunk_addr, chunk_addr + size));
   MemStats& st = mem_.stats_locked();
   ++st.migrations_to_sys;
@@ -460,16 +482,19 @@ void SvmSpace::evict_chunk_locked(DeviceMemory::ChunkRef c) {
 
 Status SvmSpace::cpu_access(MemAccess& a) {
   std::lock_guard<std::mutex> g(mem_.mutex());
-  PageState* ps = page_locked(a.addr);
-  if (ps == nullptr) return Status::err(EFAULT);
-  if (ps->in_vram != 0) {
-    // HMM: a CPU touch of a device page migrates it (its chunk) back.
+  std::uint64_t map_start = 0;
+  Mapping* m = mapping_of_locked(a.addr, &map_start);
+  if (m == nullptr) return Status::err(EFAULT);
+  if (m->pages[(a.addr - map_start) / kPage].in_vram != 0) {
+    // HMM: a CPU touch of a device page migrates it (its chunk) back. A
+    // chunk lies in one mapping: m.
     ++mem_.stats_locked().cpu_faults;
-    auto c = ix_->chunks.upper_bound(a.addr);
-    --c;
-    migrate_chunk_to_sys_locked(c->first);
+    auto c = std::prev(ix_->chunks.upper_bound(a.addr));
+    const DeviceMemory::ChunkRef ref = c->second;
+    ix_->chunks.erase(c);
+    unindexed_chunk_to_sys_locked(ref, EventType::kMigrateToSys, m, map_start);
   }
-  return do_access_locked(a);
+  return do_access_locked(a, *m, map_start);
 }
 
 bool SvmSpace::cpu_mapped(VaRange r) {
@@ -513,7 +538,7 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
   emit_locked(EventType::kGpuFault, vm_id,
               VaRange::from_bounds(a.addr, a.addr + std::max<std::uint64_t>(a.size, 1)), tile);
   mem_.clock().advance(SimTime::from_us(profile_.timing.fault_latency_us));
-  auto populated = populate_locked(vm_id, vma, tile, a.addr, where);
+  auto populated = populate_locked(vm_id, vma, tile, a.addr, where, m, map_start);
   if (!populated) return populated.status();
   charge_access_locked(*ps, a.size);  // the mapping and its page array stay put
   return do_access_locked(a, *m, map_start);
@@ -541,9 +566,9 @@ bool SvmSpace::overlaps_vram_chunk_locked(VaRange r) const {
 
 Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& vma,
                                           std::uint16_t tile, std::uint64_t addr,
-                                          const Placement& where) {
-  std::uint64_t map_start = 0;
-  Mapping* m = mapping_of_locked(addr, &map_start);
+                                          const Placement& where, Mapping* m,
+                                          std::uint64_t map_start) {
+  if (m == nullptr) m = mapping_of_locked(addr, &map_start);
   if (m == nullptr) return Status::err(EFAULT);  // GPU segmentation fault
   const PageState& ps = m->pages[(addr - map_start) / kPage];
   const bool placed = placed_locked(ps, vma, where);
@@ -565,7 +590,7 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
     // chunks are aligned blocks around addr, so only the nearest range below
     // and the nearest above can limit it.
     absl::InlinedVector<VaRange, 2> near;
-    auto above = ranges.upper_bound(addr);
+    const auto above = r;
     if (above != ranges.begin()) {
       const auto below = std::prev(above);
       near.push_back(VaRange::from_bounds(below->first, below->second.end));
@@ -598,14 +623,23 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
   if (where.vram) {
     Status s = Status::err(ENOMEM);
     for (int attempt = 0; attempt < 3 && !s.is_ok(); ++attempt) {  // xe retries 3 times
-      s = migrate_to_vram_locked(chunk, where.peer != nullptr ? *where.peer : mem_, where.tile);
+      s = migrate_to_vram_locked(chunk, where.peer != nullptr ? *where.peer : mem_, where.tile, m,
+                                 map_start);
     }
     DRM_SIM_TRY(s);
+    // Other VMs' PTEs over the chunk pointed at its old pages. vm_id has no
+    // range over it: the one re-placed was dropped above, and a new chunk
+    // overlaps none of vm_id's ranges (choose_chunk), so it is not searched.
+    for (auto& [vm, rs] : ix_->gpu) {
+      if (vm != vm_id) mem_.stats_locked().gpu_invalidations += Index::drop_overlapping(rs, chunk);
+    }
   } else {
     evict_overlapping_locked(chunk);
   }
   ever_populated_.store(true, std::memory_order_release);
-  ix_->gpu[vm_id][chunk.lo()] = GpuRange{chunk.hi(), static_cast<std::uint8_t>(1u << tile)};
+  // ranges is still vm_id's (the VM map's nodes stay put; erasures above
+  // only removed ranges inside it).
+  ranges.insert_or_assign(chunk.lo(), GpuRange{chunk.hi(), static_cast<std::uint8_t>(1u << tile)});
   return chunk;
 }
 

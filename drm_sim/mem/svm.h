@@ -300,16 +300,25 @@ class SvmSpace final : public ChunkOwner {
 
   Mapping* mapping_of_locked(std::uint64_t addr, std::uint64_t* map_start);
   PageState* page_locked(std::uint64_t addr);
-  Status migrate_to_vram_locked(VaRange chunk, DeviceMemory& target, std::uint16_t tile);
+  // m: the mapping holding the chunk (a chunk lies in one mapping), starting
+  // at map_start.
+  Status migrate_to_vram_locked(VaRange chunk, DeviceMemory& target, std::uint16_t tile, Mapping* m,
+                                std::uint64_t map_start);
+  // Moves a VRAM chunk already removed from the chunk index to system memory
+  // (m: the mapping holding it, starting at map_start; null if unmapped).
+  void unindexed_chunk_to_sys_locked(DeviceMemory::ChunkRef ref, EventType why, Mapping* m,
+                                     std::uint64_t map_start);
   DeviceMemory& device_of_locked(const PageState& ps);
   std::uint16_t peer_slot_locked(DeviceMemory* dev);  // 0 for this device
   // Whether the page already sits where `where` wants it, or (with
   // migration_policy ONLY_SYSTEM_PAGES) in a peer's VRAM, mapped remotely.
   bool placed_locked(const PageState& ps, const FaultVma& vma, const Placement& where);
   // Makes the chunk around addr resident at `where` and mapped for `tile`;
-  // returns the populated range.
+  // returns the populated range. m: the mapping holding addr if the caller
+  // has it (starting at map_start), else null.
   Result<VaRange> populate_locked(std::uint32_t vm_id, const FaultVma& vma, std::uint16_t tile,
-                                  std::uint64_t addr, const Placement& where);
+                                  std::uint64_t addr, const Placement& where, Mapping* m = nullptr,
+                                  std::uint64_t map_start = 0);
   void migrate_chunk_to_sys_locked(std::uint64_t chunk_addr);
   // Every VRAM chunk overlapping r goes back to system memory.
   void evict_overlapping_locked(VaRange r);
