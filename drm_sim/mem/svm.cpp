@@ -174,6 +174,11 @@ struct SvmSpace::Index {
   }
 };
 
+struct SvmSpace::RangeLookup {
+  absl::btree_map<std::uint64_t, GpuRange>* ranges;
+  absl::btree_map<std::uint64_t, GpuRange>::iterator above;  // ranges->upper_bound(addr)
+};
+
 DeviceMemory& SvmSpace::device_of_locked(const PageState& ps) {
   return ps.dev == 0 ? mem_ : *ix_->peers[ps.dev - 1u];
 }
@@ -538,7 +543,8 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
   emit_locked(EventType::kGpuFault, vm_id,
               VaRange::from_bounds(a.addr, a.addr + std::max<std::uint64_t>(a.size, 1)), tile);
   mem_.clock().advance(SimTime::from_us(profile_.timing.fault_latency_us));
-  auto populated = populate_locked(vm_id, vma, tile, a.addr, where, m, map_start);
+  const RangeLookup seen{&ranges, r};
+  auto populated = populate_locked(vm_id, vma, tile, a.addr, where, m, map_start, &seen);
   if (!populated) return populated.status();
   charge_access_locked(*ps, a.size);  // the mapping and its page array stay put
   return do_access_locked(a, *m, map_start);
@@ -567,13 +573,16 @@ bool SvmSpace::overlaps_vram_chunk_locked(VaRange r) const {
 Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& vma,
                                           std::uint16_t tile, std::uint64_t addr,
                                           const Placement& where, Mapping* m,
-                                          std::uint64_t map_start) {
+                                          std::uint64_t map_start, const RangeLookup* seen) {
   if (m == nullptr) m = mapping_of_locked(addr, &map_start);
   if (m == nullptr) return Status::err(EFAULT);  // GPU segmentation fault
   const PageState& ps = m->pages[(addr - map_start) / kPage];
   const bool placed = placed_locked(ps, vma, where);
-  auto& ranges = ix_->gpu[vm_id];
-  auto r = ranges.upper_bound(addr);
+  auto& ranges = seen != nullptr ? *seen->ranges : ix_->gpu[vm_id];
+  auto r = seen != nullptr ? seen->above : ranges.upper_bound(addr);
+  // Only erasures change vm_id's ranges until the insertion below: while
+  // their count stays the same, r is still valid and marks where it goes.
+  const std::size_t count = ranges.size();
   const auto covering =
       r != ranges.begin() && std::prev(r)->second.end > addr ? std::prev(r) : ranges.end();
   if (covering != ranges.end() && placed) {
@@ -639,7 +648,12 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
   ever_populated_.store(true, std::memory_order_release);
   // ranges is still vm_id's (the VM map's nodes stay put; erasures above
   // only removed ranges inside it).
-  ranges.insert_or_assign(chunk.lo(), GpuRange{chunk.hi(), static_cast<std::uint8_t>(1u << tile)});
+  const GpuRange g{chunk.hi(), static_cast<std::uint8_t>(1u << tile)};
+  if (covering == ranges.end() && ranges.size() == count) {
+    ranges.insert(r, {chunk.lo(), g});  // nothing starts at chunk.lo(): r is its place
+  } else {
+    ranges.insert_or_assign(chunk.lo(), g);
+  }
   return chunk;
 }
 

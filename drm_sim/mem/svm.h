@@ -313,12 +313,16 @@ class SvmSpace final : public ChunkOwner {
   // Whether the page already sits where `where` wants it, or (with
   // migration_policy ONLY_SYSTEM_PAGES) in a peer's VRAM, mapped remotely.
   bool placed_locked(const PageState& ps, const FaultVma& vma, const Placement& where);
+  // vm's GPU ranges and the first one starting above an address, as a GPU
+  // access found them (defined in svm.cpp).
+  struct RangeLookup;
   // Makes the chunk around addr resident at `where` and mapped for `tile`;
   // returns the populated range. m: the mapping holding addr if the caller
-  // has it (starting at map_start), else null.
+  // has it (starting at map_start), else null; seen: vm_id's ranges looked
+  // up at addr if the caller has them, else null.
   Result<VaRange> populate_locked(std::uint32_t vm_id, const FaultVma& vma, std::uint16_t tile,
                                   std::uint64_t addr, const Placement& where, Mapping* m = nullptr,
-                                  std::uint64_t map_start = 0);
+                                  std::uint64_t map_start = 0, const RangeLookup* seen = nullptr);
   void migrate_chunk_to_sys_locked(std::uint64_t chunk_addr);
   // Every VRAM chunk overlapping r goes back to system memory.
   void evict_overlapping_locked(VaRange r);
