@@ -1,120 +1,471 @@
-// VmaTree: absl::btree_map<start, slot> over a chunked slab of Vma records.
-// absl's B-tree (not std::map) keeps ~15 keys per 256-byte node, so a lookup
-// among 1 M VMAs touches ~5 nodes instead of ~20 red-black nodes.
+// VmaTree: a B+tree keyed by VMA start that keeps the VMA records in its
+// leaves.
+//
+// Why not a general-purpose ordered map: a splitting madvise looks one VMA
+// up, shortens it in place and inserts two pieces next to it. With an index
+// that maps start -> record slot (the previous absl::btree_map design), each
+// of those touches the index node and a record slab line elsewhere in memory;
+// at 64 K VMAs and more, every one of them is a cache miss. Here a leaf holds
+// its records, so the whole sequence touches one leaf, and inserting next to
+// a known position is a shift of a few 8-byte keys.
+//
+// Shape:
+//  - Leaf: up to kLeafCap sorted keys (the starts), and for each key the
+//    index of its record in the leaf's record array (records never move when
+//    keys shift; a free record is found through a bitmask). Leaves are linked
+//    both ways for iteration.
+//  - Inner: up to kInnerCap children and kInnerCap - 1 separators. Separator
+//    i bounds child i from above and child i + 1 from below (every key of
+//    child i < sep[i] <= every key of child i + 1). Erasing a key never
+//    updates a separator, so after erases a descent can land in a leaf whose
+//    keys are all above the address; the floor is then the previous leaf's
+//    last key.
+//  - Unused key slots hold kNoKey, so the searches count "keys <= addr" over
+//    the whole fixed-size array without a branch on the node's fill.
+//  - Leaves are split in half, except a full rightmost leaf appended to at
+//    its end (in-order bulk binds), which starts a new leaf and stays full.
+//    A leaf or inner node that falls to a quarter merges with a sibling when
+//    both fit in one node; the right node always merges into the left one,
+//    so the leftmost leaf is never freed and separators stay valid bounds.
+//  - A finger (leaf, index) remembers the last position looked up or
+//    changed; lookups and inserts next to it skip the descent.
+// Nodes come from the tree's NodeArena (huge pages at a million VMAs).
 #include "drm_sim/vm/vma_tree.h"
 
-#include <absl/container/btree_map.h>
-
+#include <algorithm>
 #include <cassert>
 #include <cstdio>
-#include <memory>
+#include <cstdlib>
+#include <cstring>
 #include <type_traits>
-#include <vector>
+#include <utility>
 
 #include "drm_sim/core/node_arena.h"
 
 namespace drm_sim {
 namespace {
 
-// Hands the B-tree's nodes out of the tree's NodeArena (huge pages at a
-// million VMAs), which also counts the bytes in use.
-template <typename T>
-struct ArenaAlloc {
-  using value_type = T;
-  NodeArena* arena = nullptr;
-  explicit ArenaAlloc(NodeArena* a) : arena(a) {}
-  template <typename U>
-  ArenaAlloc(const ArenaAlloc<U>& o) : arena(o.arena) {}  // NOLINT
-  T* allocate(std::size_t n) { return static_cast<T*>(arena->allocate(n * sizeof(T))); }
-  void deallocate(T* p, std::size_t n) { arena->deallocate(p, n * sizeof(T)); }
-  template <typename U>
-  bool operator==(const ArenaAlloc<U>& o) const {
-    return arena == o.arena;
-  }
+constexpr int kLeafCap = 16;
+constexpr int kInnerCap = 32;  // children
+constexpr std::uint64_t kNoKey = ~std::uint64_t{0};
+constexpr int kMaxHeight = 16;  // 32^15 leaves: far beyond any VA space
+
+static_assert(std::is_trivially_copyable_v<Vma>, "records are moved with memcpy-like copies");
+
+struct Leaf {
+  std::uint64_t keys[kLeafCap];  // sorted; kNoKey past n
+  std::uint8_t slot[kLeafCap];   // keys[i]'s record is recs[slot[i]]
+  std::uint16_t used;            // bit s set: recs[s] holds a live record
+  std::uint8_t n;
+  Leaf* prev;
+  Leaf* next;
+  Vma recs[kLeafCap];
 };
 
-// A plain comparator (not std::less<uint64_t>) makes absl use binary rather
-// than linear search inside a node: fewer instructions per lookup.
-struct VaLess {
-  bool operator()(std::uint64_t a, std::uint64_t b) const { return a < b; }
+struct Inner {
+  std::uint64_t keys[kInnerCap - 1];  // separators; kNoKey past n - 1
+  std::uint32_t n;                    // children
+  void* child[kInnerCap];
 };
 
-constexpr std::uint32_t kChunkShift = 12;  // 4096 records per slab chunk
-constexpr std::uint32_t kChunkSize = 1u << kChunkShift;
-static_assert(std::is_trivially_destructible_v<Vma>, "slab records are never destroyed");
-static_assert(alignof(Vma) <= 64, "the arena aligns blocks to 64 bytes");
+// Number of keys <= addr in a sorted array padded with kNoKey. A fixed trip
+// count with no early exit: the compiler turns it into vector compares.
+template <int N>
+inline int count_le(const std::uint64_t (&keys)[N], std::uint64_t addr) {
+  int c = 0;
+  for (int i = 0; i < N; ++i) c += keys[i] <= addr ? 1 : 0;
+  return c;
+}
 
-using Alloc = ArenaAlloc<std::pair<const std::uint64_t, std::uint32_t>>;
-using Index = absl::btree_map<std::uint64_t, std::uint32_t, VaLess, Alloc>;
-using Iter = Index::iterator;
+// A broken caller precondition (erase or replace of a start that is not in
+// the tree): stop here rather than corrupt the tree.
+[[noreturn]] void precondition_failed(const char* what) {
+  std::fprintf(stderr, "drm_sim: VmaTree: %s\n", what);
+  std::abort();
+}
+
+struct Pos {
+  Leaf* leaf = nullptr;  // nullptr: before the first VMA (or invalid)
+  int i = 0;
+  bool valid() const { return leaf != nullptr; }
+};
+
+// One level of a recorded descent: the inner node and the child taken.
+struct PathStep {
+  Inner* node;
+  int ci;
+};
 
 }  // namespace
 
-// The index maps start -> slot of the record holding the VMA. A "finger"
-// remembers one valid index position, kept by every mutation (insert returns
-// the new position, erase the following one), so that the sequence a madvise
-// or bind does at one place (look up, cut, insert the pieces next to it,
-// collect) costs one B-tree descent instead of five: each step first checks
-// whether the finger already brackets its address.
 struct VmaTree::Impl {
-  NodeArena arena;  // declared first: destroyed after the index and chunks
-  Index index{VaLess(), Alloc(&arena)};
-  std::vector<Vma*> chunks;  // slabs of kChunkSize records, in the arena
-  std::vector<std::uint32_t> free_slots;
-  std::uint32_t next_slot = 0;
-  Iter finger = index.end();
+  NodeArena arena;
+  void* root = nullptr;
+  int height = 0;  // inner levels above the leaves; 0: the root is a leaf
+  Leaf* first = nullptr;
+  std::size_t count = 0;
+  Pos finger;
 
-  Vma& rec(std::uint32_t slot) { return chunks[slot >> kChunkShift][slot & (kChunkSize - 1)]; }
-  const Vma& rec(std::uint32_t slot) const {
-    return chunks[slot >> kChunkShift][slot & (kChunkSize - 1)];
+  Impl() { reset(); }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  void reset() {
+    first = new_leaf();
+    root = first;
+    height = 0;
+    count = 0;
+    finger = {};
   }
-  std::uint32_t alloc_slot() {
-    if (!free_slots.empty()) {
-      const std::uint32_t s = free_slots.back();
-      free_slots.pop_back();
-      return s;
-    }
-    if ((next_slot >> kChunkShift) == chunks.size()) {
-      chunks.reserve(chunks.size() + 1);
-      auto* slab = static_cast<Vma*>(arena.allocate(kChunkSize * sizeof(Vma)));
-      std::uninitialized_default_construct_n(slab, kChunkSize);
-      chunks.push_back(slab);
-    }
-    return next_slot++;
+
+  Leaf* new_leaf() {
+    auto* l = static_cast<Leaf*>(arena.allocate(sizeof(Leaf)));
+    std::fill(std::begin(l->keys), std::end(l->keys), kNoKey);
+    l->used = 0;
+    l->n = 0;
+    l->prev = nullptr;
+    l->next = nullptr;
+    return l;
   }
-  // The first index position with start > addr, from the finger when it
-  // brackets addr, else by a descent.
-  Iter upper_bound(std::uint64_t addr) {
-    Iter f = finger;
-    if (f != index.end()) {
-      if (f->first <= addr) {
-        ++f;
-        if (f == index.end() || f->first > addr) return f;
-      } else if (f == index.begin() || std::prev(f)->first <= addr) {
-        return f;
+  Inner* new_inner() {
+    auto* in = static_cast<Inner*>(arena.allocate(sizeof(Inner)));
+    std::fill(std::begin(in->keys), std::end(in->keys), kNoKey);
+    in->n = 0;
+    return in;
+  }
+  void free_leaf(Leaf* l) { arena.deallocate(l, sizeof(Leaf)); }
+  void free_inner(Inner* in) { arena.deallocate(in, sizeof(Inner)); }
+
+  static Vma& rec(Pos p) { return p.leaf->recs[p.leaf->slot[p.i]]; }
+  static std::uint64_t key(Pos p) { return p.leaf->keys[p.i]; }
+
+  static Pos next(Pos p) {
+    if (p.i + 1 < p.leaf->n) return {p.leaf, p.i + 1};
+    Leaf* l = p.leaf->next;
+    while (l != nullptr && l->n == 0) l = l->next;
+    return l == nullptr ? Pos{} : Pos{l, 0};
+  }
+  // The position before p; invalid when p is the first.
+  static Pos prev(Pos p) {
+    if (p.i > 0) return {p.leaf, p.i - 1};
+    Leaf* l = p.leaf->prev;
+    while (l != nullptr && l->n == 0) l = l->prev;
+    return l == nullptr ? Pos{} : Pos{l, l->n - 1};
+  }
+  Pos begin() const {
+    Leaf* l = first;
+    while (l != nullptr && l->n == 0) l = l->next;
+    return l == nullptr ? Pos{} : Pos{l, 0};
+  }
+  bool finger_ok() const { return finger.valid() && finger.i < finger.leaf->n; }
+
+  // The leaf a key belongs in, recording the inner nodes passed.
+  Leaf* descend(std::uint64_t addr, PathStep* path) const {
+    void* node = root;
+    for (int h = 0; h < height; ++h) {
+      auto* in = static_cast<Inner*>(node);
+      const int ci = count_le(in->keys, addr);
+      if (path != nullptr) path[h] = {in, ci};
+      node = in->child[ci];
+    }
+    return static_cast<Leaf*>(node);
+  }
+
+  // The position of the last key <= addr, or invalid when there is none.
+  Pos floor(std::uint64_t addr) {
+    if (finger_ok()) {
+      const Pos f = finger;
+      if (key(f) <= addr) {
+        const Pos n = next(f);
+        if (!n.valid() || key(n) > addr) return f;
+      } else {
+        const Pos p = prev(f);
+        if (!p.valid() || key(p) <= addr) return p;
       }
     }
-    return index.upper_bound(addr);
+    Leaf* l = descend(addr, nullptr);
+    const int i = count_le(l->keys, addr) - 1;
+    if (i >= 0) return {l, i};
+    return prev(Pos{l, 0});
   }
-  // The first position whose VMA overlaps [lo, ...), or end().
-  Iter first_overlap(std::uint64_t lo) {
-    Iter above = upper_bound(lo);
-    if (above != index.begin()) {
-      Iter below = std::prev(above);
-      if (rec(below->second).end > lo) return below;
+
+  // The position holding exactly start, or invalid.
+  Pos find_exact(std::uint64_t start) {
+    if (finger_ok() && key(finger) == start) return finger;
+    const Pos p = floor(start);
+    if (p.valid() && key(p) == start) return p;
+    return {};
+  }
+
+  // The first position whose VMA overlaps [lo, ...), or invalid.
+  Pos first_overlap(std::uint64_t lo) {
+    const Pos f = floor(lo);
+    if (!f.valid()) return begin();
+    if (rec(f).end > lo) return f;
+    return next(f);
+  }
+
+  // Puts v at index i of leaf l, which has room.
+  static void leaf_put(Leaf* l, int i, const Vma& v) {
+    assert(l->n < kLeafCap && i <= l->n);
+    const int s = __builtin_ctz(~static_cast<unsigned>(l->used));
+    std::memmove(&l->keys[i + 1], &l->keys[i], sizeof(l->keys[0]) * (l->n - i));
+    std::memmove(&l->slot[i + 1], &l->slot[i], sizeof(l->slot[0]) * (l->n - i));
+    l->keys[i] = v.start;
+    l->slot[i] = static_cast<std::uint8_t>(s);
+    l->recs[s] = v;
+    l->used = static_cast<std::uint16_t>(l->used | (1u << s));
+    ++l->n;
+  }
+  // Removes index i of leaf l.
+  static void leaf_remove(Leaf* l, int i) {
+    assert(i < l->n);
+    l->used = static_cast<std::uint16_t>(l->used & ~(1u << l->slot[i]));
+    std::memmove(&l->keys[i], &l->keys[i + 1], sizeof(l->keys[0]) * (l->n - i - 1));
+    std::memmove(&l->slot[i], &l->slot[i + 1], sizeof(l->slot[0]) * (l->n - i - 1));
+    --l->n;
+    l->keys[l->n] = kNoKey;
+  }
+  // Moves the records [from, n) of src to the end of dst (which has room).
+  static void leaf_move_tail(Leaf* src, int from, Leaf* dst) {
+    for (int i = from; i < src->n; ++i) leaf_put(dst, dst->n, src->recs[src->slot[i]]);
+    for (int i = from; i < src->n; ++i) {
+      src->used = static_cast<std::uint16_t>(src->used & ~(1u << src->slot[i]));
+      src->keys[i] = kNoKey;
     }
-    return above;
+    src->n = static_cast<std::uint8_t>(from);
   }
-  Iter find(std::uint64_t start) {
-    if (finger != index.end() && finger->first == start) return finger;
-    return index.find(start);
+
+  // Inserts (sep, right) after child ci of path level h, splitting inner
+  // nodes upwards (and growing a new root) as needed.
+  void insert_child(PathStep* path, int h, std::uint64_t sep, void* right) {
+    for (; h >= 0; --h) {
+      Inner* in = path[h].node;
+      const int ci = path[h].ci;
+      if (in->n < kInnerCap) {
+        inner_put(in, ci, sep, right);
+        return;
+      }
+      // Split: the kInnerCap + 1 children with the new one after child ci,
+      // and their kInnerCap separators (keys[j] between kids[j], kids[j + 1]).
+      const int n = static_cast<int>(in->n);
+      void* kids[kInnerCap + 1];
+      std::uint64_t keys[kInnerCap];
+      for (int c = 0; c <= ci; ++c) kids[c] = in->child[c];
+      kids[ci + 1] = right;
+      for (int c = ci + 1; c < n; ++c) kids[c + 1] = in->child[c];
+      for (int k = 0; k < ci; ++k) keys[k] = in->keys[k];
+      keys[ci] = sep;
+      for (int k = ci; k < n - 1; ++k) keys[k + 1] = in->keys[k];
+      constexpr int kLeft = (kInnerCap + 1) / 2;  // children kept in `in`
+      Inner* r = new_inner();
+      std::fill(std::begin(in->keys), std::end(in->keys), kNoKey);
+      for (int c = 0; c < kLeft; ++c) in->child[c] = kids[c];
+      for (int k = 0; k < kLeft - 1; ++k) in->keys[k] = keys[k];
+      in->n = kLeft;
+      for (int c = kLeft; c <= n; ++c) r->child[c - kLeft] = kids[c];
+      for (int k = kLeft; k < n; ++k) r->keys[k - kLeft] = keys[k];
+      r->n = static_cast<std::uint32_t>(n + 1 - kLeft);
+      sep = keys[kLeft - 1];
+      right = r;
+    }
+    // The root split: a new root above it.
+    Inner* nr = new_inner();
+    nr->child[0] = root;
+    nr->child[1] = right;
+    nr->keys[0] = sep;
+    nr->n = 2;
+    root = nr;
+    ++height;
   }
-  // Where a new start would go: the position after the finger when the
-  // finger is below it, else the finger (absl checks the hint and falls back
-  // to a descent when it is wrong).
-  Iter hint_for(std::uint64_t start) {
-    if (finger != index.end() && finger->first < start) return std::next(finger);
-    return finger;
+  static void inner_put(Inner* in, int ci, std::uint64_t sep, void* right) {
+    const int n = static_cast<int>(in->n);
+    std::memmove(&in->child[ci + 2], &in->child[ci + 1], sizeof(void*) * (n - ci - 1));
+    std::memmove(&in->keys[ci + 1], &in->keys[ci], sizeof(std::uint64_t) * (n - 1 - ci));
+    in->child[ci + 1] = right;
+    in->keys[ci] = sep;
+    ++in->n;
+  }
+  // Removes child ci (>= 1) and the separator below it.
+  static void inner_remove(Inner* in, int ci) {
+    assert(ci >= 1 && ci < static_cast<int>(in->n));
+    const int n = static_cast<int>(in->n);
+    std::memmove(&in->child[ci], &in->child[ci + 1], sizeof(void*) * (n - ci - 1));
+    std::memmove(&in->keys[ci - 1], &in->keys[ci], sizeof(std::uint64_t) * (n - 1 - ci));
+    --in->n;
+    in->keys[in->n - 1] = kNoKey;
+  }
+
+  // Inserts v by a descent, splitting as needed. Returns its position.
+  Pos insert_slow(const Vma& v) {
+    PathStep path[kMaxHeight];
+    Leaf* l = descend(v.start, path);
+    int i = count_le(l->keys, v.start);
+    assert((i == 0 || l->keys[i - 1] != v.start) && "insert over an existing start");
+    if (l->n < kLeafCap) {
+      leaf_put(l, i, v);
+      return {l, i};
+    }
+    Leaf* r = new_leaf();
+    // Appending to the last leaf (binds in address order): keep it full.
+    const int keep = (l->next == nullptr && i == kLeafCap) ? kLeafCap : kLeafCap / 2;
+    leaf_move_tail(l, keep, r);
+    r->next = l->next;
+    r->prev = l;
+    if (l->next != nullptr) l->next->prev = r;
+    l->next = r;
+    Pos at;
+    if (i < keep || (i == keep && keep < kLeafCap)) {
+      leaf_put(l, i, v);
+      at = {l, i};
+    } else {
+      leaf_put(r, i - keep, v);
+      at = {r, i - keep};
+    }
+    if (height == 0) {
+      Inner* nr = new_inner();
+      nr->child[0] = l;
+      nr->child[1] = r;
+      nr->keys[0] = r->keys[0];
+      nr->n = 2;
+      root = nr;
+      height = 1;
+    } else {
+      insert_child(path, height - 1, r->keys[0], r);
+    }
+    return at;
+  }
+
+  // After an erase from the leaf at the bottom of path: merges it with a
+  // sibling when it fell to a quarter and both fit, then the inner nodes
+  // upwards the same way, and drops a root with a single child.
+  // Returns whether nodes merged (positions moved).
+  bool rebalance(PathStep* path, Leaf* l) {
+    if (height == 0 || l->n > kLeafCap / 4) return false;
+    Inner* parent = path[height - 1].node;
+    const int ci = path[height - 1].ci;
+    Leaf* left = nullptr;
+    Leaf* right = nullptr;
+    int right_ci = 0;
+    if (ci > 0) {
+      left = static_cast<Leaf*>(parent->child[ci - 1]);
+      right = l;
+      right_ci = ci;
+    } else if (parent->n > 1) {
+      left = l;
+      right = static_cast<Leaf*>(parent->child[1]);
+      right_ci = 1;
+    } else {
+      return false;
+    }
+    if (left->n + right->n > kLeafCap) return false;
+    leaf_move_tail(right, 0, left);
+    left->next = right->next;
+    if (right->next != nullptr) right->next->prev = left;
+    free_leaf(right);
+    inner_remove(parent, right_ci);
+    // Inner levels.
+    for (int h = height - 1; h >= 1; --h) {
+      Inner* in = path[h].node;
+      if (in->n > kInnerCap / 4) break;
+      Inner* up = path[h - 1].node;
+      const int uci = path[h - 1].ci;
+      Inner* a = nullptr;
+      Inner* b = nullptr;
+      int b_ci = 0;
+      if (uci > 0) {
+        a = static_cast<Inner*>(up->child[uci - 1]);
+        b = in;
+        b_ci = uci;
+      } else if (up->n > 1) {
+        a = in;
+        b = static_cast<Inner*>(up->child[1]);
+        b_ci = 1;
+      } else {
+        break;
+      }
+      if (a->n + b->n > kInnerCap) break;
+      // a's children, then the separator from above, then b's.
+      a->keys[a->n - 1] = up->keys[b_ci - 1];
+      for (std::uint32_t c = 0; c < b->n; ++c) {
+        a->child[a->n + c] = b->child[c];
+        if (c + 1 < b->n) a->keys[a->n + c] = b->keys[c];
+      }
+      a->n += b->n;
+      free_inner(b);
+      inner_remove(up, b_ci);
+    }
+    while (height > 0 && static_cast<Inner*>(root)->n == 1) {
+      Inner* old = static_cast<Inner*>(root);
+      root = old->child[0];
+      free_inner(old);
+      --height;
+    }
+    return true;
+  }
+
+  void free_all(void* node, int h) {
+    if (h == 0) {
+      free_leaf(static_cast<Leaf*>(node));
+      return;
+    }
+    auto* in = static_cast<Inner*>(node);
+    for (std::uint32_t c = 0; c < in->n; ++c) free_all(in->child[c], h - 1);
+    free_inner(in);
+  }
+
+  // Structure checks for check_invariants: keys within (lo, hi] bounds, fill
+  // counts, padding, record bitmaps. Returns an error or empty.
+  std::string check_node(const void* node, int h, std::uint64_t lo, std::uint64_t hi,
+                         std::size_t* keys_seen, bool is_root) const {
+    char buf[160];
+    if (h == 0) {
+      const auto* l = static_cast<const Leaf*>(node);
+      // An empty leaf other than the root can remain as the only child of
+      // its parent; the walks skip it.
+      if (l->n > kLeafCap) return "leaf fill out of range";
+      (void)is_root;
+      std::uint16_t used = 0;
+      for (int i = 0; i < kLeafCap; ++i) {
+        if (i >= l->n) {
+          if (l->keys[i] != kNoKey) return "leaf padding is not kNoKey";
+          continue;
+        }
+        const std::uint64_t k = l->keys[i];
+        if (k < lo || k >= hi || (i > 0 && k <= l->keys[i - 1])) {
+          std::snprintf(buf, sizeof buf, "leaf key 0x%llx out of order or bounds",
+                        static_cast<unsigned long long>(k));
+          return buf;
+        }
+        if (l->slot[i] >= kLeafCap || (used & (1u << l->slot[i])) != 0) {
+          return "leaf record slot reused";
+        }
+        used = static_cast<std::uint16_t>(used | (1u << l->slot[i]));
+        if (l->recs[l->slot[i]].start != k) {
+          std::snprintf(buf, sizeof buf, "index key 0x%llx != vma start 0x%llx",
+                        static_cast<unsigned long long>(k),
+                        static_cast<unsigned long long>(l->recs[l->slot[i]].start));
+          return buf;
+        }
+      }
+      if (used != l->used) return "leaf record bitmap mismatch";
+      *keys_seen += l->n;
+      return {};
+    }
+    const auto* in = static_cast<const Inner*>(node);
+    if (in->n > kInnerCap || in->n < (is_root ? 2u : 1u)) return "inner fill out of range";
+    for (std::uint32_t c = 0; c + 1 < kInnerCap; ++c) {
+      if (c + 1 >= in->n && in->keys[c] != kNoKey) return "inner padding is not kNoKey";
+    }
+    for (std::uint32_t c = 0; c < in->n; ++c) {
+      const std::uint64_t clo = c == 0 ? lo : in->keys[c - 1];
+      const std::uint64_t chi = c + 1 == in->n ? hi : in->keys[c];
+      if (clo > chi) return "inner separators out of order";
+      if (std::string e = check_node(in->child[c], h - 1, clo, chi, keys_seen, false); !e.empty()) {
+        return e;
+      }
+    }
+    return {};
   }
 };
 
@@ -124,44 +475,39 @@ VmaTree::VmaTree(VmaTree&&) noexcept = default;
 VmaTree& VmaTree::operator=(VmaTree&&) noexcept = default;
 
 std::size_t VmaTree::size() const {
-  return impl_->index.size();
+  return impl_->count;
 }
 
 std::optional<Vma> VmaTree::find(std::uint64_t addr) const {
-  Impl& m = *impl_;
-  const Iter above = m.upper_bound(addr);
-  if (above == m.index.begin()) return std::nullopt;
-  const Vma& v = m.rec(std::prev(above)->second);
+  const Pos p = impl_->floor(addr);
+  if (!p.valid()) return std::nullopt;
+  const Vma& v = Impl::rec(p);
   if (addr < v.end) return v;
   return std::nullopt;
 }
 
 std::optional<Vma> VmaTree::at(std::uint64_t start) const {
-  Impl& m = *impl_;
-  const Iter it = m.find(start);
-  if (it == m.index.end()) return std::nullopt;
-  return m.rec(it->second);
+  const Pos p = impl_->find_exact(start);
+  if (!p.valid()) return std::nullopt;
+  return Impl::rec(p);
 }
 
 void VmaTree::seek(std::uint64_t addr) {
   Impl& m = *impl_;
-  Iter it = m.upper_bound(addr);
-  if (it != m.index.begin()) --it;
-  m.finger = it;
+  const Pos p = m.floor(addr);
+  m.finger = p.valid() ? p : m.begin();
 }
 
 void VmaTree::visit(VaRange r, FunctionRef<bool(const Vma&)> f) const {
-  Impl& m = *impl_;
-  for (Iter it = m.first_overlap(r.lo()); it != m.index.end(); ++it) {
-    const Vma& v = m.rec(it->second);
+  for (Pos p = impl_->first_overlap(r.lo()); p.valid(); p = Impl::next(p)) {
+    const Vma& v = Impl::rec(p);
     if (v.start >= r.hi() || !f(v)) return;
   }
 }
 
 void VmaTree::visit_mut(VaRange r, FunctionRef<bool(Vma&)> f) {
-  Impl& m = *impl_;
-  for (Iter it = m.first_overlap(r.lo()); it != m.index.end(); ++it) {
-    Vma& v = m.rec(it->second);
+  for (Pos p = impl_->first_overlap(r.lo()); p.valid(); p = Impl::next(p)) {
+    Vma& v = Impl::rec(p);
     if (v.start >= r.hi()) return;
 #ifndef NDEBUG
     const Vma before = v;
@@ -176,94 +522,102 @@ void VmaTree::visit_mut(VaRange r, FunctionRef<bool(Vma&)> f) {
 }
 
 void VmaTree::visit_all(FunctionRef<bool(const Vma&)> f) const {
-  const Impl& m = *impl_;
-  for (const auto& [start, slot] : m.index) {
-    if (!f(m.rec(slot))) return;
+  for (Pos p = impl_->begin(); p.valid(); p = Impl::next(p)) {
+    if (!f(Impl::rec(p))) return;
   }
 }
 
 void VmaTree::collect_mut(VaRange r, std::vector<Vma*>& out) {
-  Impl& m = *impl_;
-  for (Iter it = m.first_overlap(r.lo()); it != m.index.end(); ++it) {
-    Vma& v = m.rec(it->second);
+  for (Pos p = impl_->first_overlap(r.lo()); p.valid(); p = Impl::next(p)) {
+    Vma& v = Impl::rec(p);
     if (v.start >= r.hi()) return;
     out.push_back(&v);
   }
 }
 
 std::size_t VmaTree::count_overlaps(VaRange r) const {
-  Impl& m = *impl_;
   std::size_t n = 0;
-  for (Iter it = m.first_overlap(r.lo()); it != m.index.end(); ++it) {
-    if (m.rec(it->second).start >= r.hi()) break;
+  for (Pos p = impl_->first_overlap(r.lo()); p.valid(); p = Impl::next(p)) {
+    if (Impl::rec(p).start >= r.hi()) break;
     ++n;
   }
   return n;
 }
 
 void VmaTree::insert(const Vma& v) {
-  assert(v.start < v.end);
+  assert(v.start < v.end && v.start != kNoKey);
   Impl& m = *impl_;
-  const std::uint32_t slot = m.alloc_slot();
-  m.rec(slot) = v;
-  const std::size_t before = m.index.size();
-  m.finger = m.index.emplace_hint(m.hint_for(v.start), v.start, slot);
-  assert(m.index.size() == before + 1 && "insert over an existing start");
-  (void)before;
+  ++m.count;
+  // Next to the finger, inside one leaf with room: no descent. At a leaf's
+  // end the separator above decides between this leaf and the next, which
+  // only a descent knows.
+  const Pos f = m.floor(v.start);
+  if (f.valid() && (f.i + 1 < f.leaf->n || f.leaf->next == nullptr) && f.leaf->n < kLeafCap) {
+    assert(Impl::key(f) != v.start && "insert over an existing start");
+    Impl::leaf_put(f.leaf, f.i + 1, v);
+    m.finger = {f.leaf, f.i + 1};
+    return;
+  }
+  m.finger = m.insert_slow(v);
 }
 
 void VmaTree::erase(std::uint64_t start) {
   Impl& m = *impl_;
-  const Iter it = m.find(start);
-  assert(it != m.index.end());
-  m.free_slots.push_back(it->second);
-  m.finger = m.index.erase(it);
+  PathStep path[kMaxHeight];
+  Leaf* l = m.descend(start, path);
+  const int i = count_le(l->keys, start) - 1;
+  if (i < 0 || l->keys[i] != start) precondition_failed("erase of a start that is not in the tree");
+  Impl::leaf_remove(l, i);
+  --m.count;
+  // Without a merge the following VMA is at the same index.
+  const bool merged = m.rebalance(path, l);
+  m.finger = (!merged && i < l->n) ? Pos{l, i} : Pos{};
 }
 
 void VmaTree::replace(const Vma& v) {
   Impl& m = *impl_;
-  const Iter it = m.find(v.start);
-  assert(it != m.index.end() && v.start < v.end);
-  m.rec(it->second) = v;
-  m.finger = it;
+  const Pos p = m.find_exact(v.start);
+  if (!p.valid()) precondition_failed("replace of a start that is not in the tree");
+  assert(v.start < v.end);
+  Impl::rec(p) = v;
+  m.finger = p;
 }
 
 void VmaTree::clear() {
   Impl& m = *impl_;
-  m.index.clear();
-  for (Vma* slab : m.chunks) m.arena.deallocate(slab, kChunkSize * sizeof(Vma));
-  m.chunks.clear();
-  m.free_slots.clear();
-  m.next_slot = 0;
-  m.finger = m.index.end();
+  m.free_all(m.root, m.height);
+  m.reset();
 }
 
 std::size_t VmaTree::memory_bytes() const {
   // Mapped, not just in use: the arena's free blocks and unused tail count.
-  return impl_->arena.mapped() + impl_->chunks.capacity() * sizeof(void*) +
-         impl_->free_slots.capacity() * sizeof(std::uint32_t);
+  return impl_->arena.mapped();
 }
 
 std::string VmaTree::check_invariants(std::uint64_t va_end) const {
   const Impl& m = *impl_;
+  std::size_t seen = 0;
+  if (std::string e = m.check_node(m.root, m.height, 0, kNoKey, &seen, true); !e.empty()) {
+    return e;
+  }
+  if (seen != m.count) return "tree size does not match its leaves";
   std::uint64_t prev_end = 0;
   bool first = true;
-  char buf[160];
-  for (const auto& [start, slot] : m.index) {
-    const Vma& v = m.rec(slot);
-    if (v.start != start) {
-      std::snprintf(buf, sizeof buf, "index key 0x%llx != vma start 0x%llx",
-                    static_cast<unsigned long long>(start),
-                    static_cast<unsigned long long>(v.start));
-      return buf;
+  std::size_t chained = 0;
+  for (const Leaf* l = m.first; l != nullptr; l = l->next) {
+    if (l->next != nullptr && l->next->prev != l) return "leaf chain broken";
+    for (int i = 0; i < l->n; ++i) {
+      const Vma& v = l->recs[l->slot[i]];
+      if (v.start >= v.end) return "empty or inverted vma " + to_string(v);
+      if (v.end > va_end) return "vma outside the VA space " + to_string(v);
+      if (!first && v.start < prev_end) return "overlapping vma " + to_string(v);
+      if ((v.kind == VmaKind::kBo) != (v.bo != 0)) return "bo id does not match kind " + to_string(v);
+      prev_end = v.end;
+      first = false;
+      ++chained;
     }
-    if (v.start >= v.end) return "empty or inverted vma " + to_string(v);
-    if (v.end > va_end) return "vma outside the VA space " + to_string(v);
-    if (!first && v.start < prev_end) return "overlapping vma " + to_string(v);
-    if ((v.kind == VmaKind::kBo) != (v.bo != 0)) return "bo id does not match kind " + to_string(v);
-    prev_end = v.end;
-    first = false;
   }
+  if (chained != m.count) return "leaf chain does not hold every vma";
   return {};
 }
 

@@ -1,16 +1,19 @@
 // drm_sim/vm/vma_tree.h — the ordered set of a VM's VMAs.
 //
-// Owns: every Vma of one VM (by value). A B-tree keyed by start address maps
-// to compact slab-allocated records, so lookup, insertion and erase are
-// O(log n) with few cache misses at a million VMAs. Nodes and record slabs
-// live in a per-tree NodeArena (huge pages once it passes 4 MiB), which the
-// tree releases only when it is destroyed. The tree remembers the
+// Owns: every Vma of one VM (by value). A B+tree keyed by start address
+// keeps the VMA records in its leaves (16 per leaf, ~1 KiB; inner nodes of
+// 32 children), so lookup, insertion and erase are O(log n), and the
+// lookup, shortening and two inserts of one madvise split touch one leaf.
+// Nodes live in a per-tree NodeArena (huge pages once it passes 4 MiB),
+// which the tree releases only when it is destroyed. The tree remembers the
 // position of its last lookup or change (see seek()), so the lookups and
 // inserts of one bind or madvise at one place cost a single descent.
 // Locking: none inside; the owning Vm's lock guards every call (read for
 // const members, write for mutators).
-// Errors: mutators assert their preconditions (no overlap on insert, the VMA
-// exists on erase); check_invariants() reports violations as text.
+// Errors: insert asserts that the new VMA overlaps none; erase and replace
+// of a start that is not in the tree abort with a message (a caller bug
+// that would otherwise corrupt the tree); check_invariants() reports
+// structural violations as text.
 #pragma once
 
 #include <cstddef>
@@ -62,12 +65,12 @@ class VmaTree {
   void insert(const Vma& v);
   void erase(std::uint64_t start);
   // Overwrites the VMA that starts at v.start with v (new end, attributes...)
-  // without touching the index: a REMAP that keeps the old start costs no
-  // B-tree operation. The caller guarantees v overlaps no other VMA.
+  // in place: a REMAP that keeps the old start moves no key. The caller guarantees v overlaps no other VMA.
   void replace(const Vma& v);
   void clear();
 
-  // Host bytes used by the tree nodes and VMA records (counted allocations).
+  // Host bytes mapped by the tree's arena for its nodes (records included):
+  // the peak footprint, rounded up to the arena's regions.
   std::size_t memory_bytes() const;
 
   // Sorted, non-empty, non-overlapping, inside [0, va_end). Empty string = ok.
