@@ -68,13 +68,35 @@ struct Inner {
   void* child[kInnerCap];
 };
 
-// Number of keys <= addr in a sorted array padded with kNoKey. A fixed trip
-// count with no early exit: the compiler turns it into vector compares.
+// Narrows [base, base + N) to the one element after which the keys <= addr
+// end: a branchless binary search, unrolled at compile time into
+// compare-and-conditional-move steps.
+template <int N>
+inline const std::uint64_t* narrow(const std::uint64_t* base, std::uint64_t addr) {
+  if constexpr (N <= 1) {
+    return base;
+  } else {
+    constexpr int kHalf = N / 2;
+    return narrow<N - kHalf>(base[kHalf - 1] <= addr ? base + kHalf : base, addr);
+  }
+}
+
+// Number of keys <= addr in a sorted array padded with kNoKey. The descent
+// prefetches each node whole, so the probes do not wait on one cache miss
+// after another.
 template <int N>
 inline int count_le(const std::uint64_t (&keys)[N], std::uint64_t addr) {
-  int c = 0;
-  for (int i = 0; i < N; ++i) c += keys[i] <= addr ? 1 : 0;
-  return c;
+  const std::uint64_t* base = narrow<N>(keys, addr);
+  return static_cast<int>(base - keys) + (base[0] <= addr ? 1 : 0);
+}
+
+// Starts loading the cache lines [p + Off, p + Bytes) of a node.
+template <std::size_t Bytes, std::size_t Off = 0>
+inline void prefetch_lines(const void* p) {
+  if constexpr (Off < Bytes) {
+    __builtin_prefetch(static_cast<const char*>(p) + Off);
+    prefetch_lines<Bytes, Off + 64>(p);
+  }
 }
 
 // A broken caller precondition (erase or replace of a start that is not in
@@ -159,7 +181,10 @@ struct VmaTree::Impl {
   }
   bool finger_ok() const { return finger.valid() && finger.i < finger.leaf->n; }
 
-  // The leaf a key belongs in, recording the inner nodes passed.
+  // The leaf a key belongs in, recording the inner nodes passed. The leaf
+  // is prefetched whole as soon as its address is known: its key lines, the
+  // slot line and the record line would otherwise be fetched one after the
+  // other (the upper inner levels stay cached).
   Leaf* descend(std::uint64_t addr, PathStep* path) const {
     void* node = root;
     for (int h = 0; h < height; ++h) {
@@ -167,6 +192,7 @@ struct VmaTree::Impl {
       const int ci = count_le(in->keys, addr);
       if (path != nullptr) path[h] = {in, ci};
       node = in->child[ci];
+      if (h + 1 == height) prefetch_lines<sizeof(Leaf)>(node);
     }
     return static_cast<Leaf*>(node);
   }
@@ -611,7 +637,8 @@ std::string VmaTree::check_invariants(std::uint64_t va_end) const {
       if (v.start >= v.end) return "empty or inverted vma " + to_string(v);
       if (v.end > va_end) return "vma outside the VA space " + to_string(v);
       if (!first && v.start < prev_end) return "overlapping vma " + to_string(v);
-      if ((v.kind == VmaKind::kBo) != (v.bo != 0)) return "bo id does not match kind " + to_string(v);
+      if ((v.kind == VmaKind::kBo) != (v.bo != 0))
+        return "bo id does not match kind " + to_string(v);
       prev_end = v.end;
       first = false;
       ++chained;

@@ -65,7 +65,8 @@ class VmaTree {
   void insert(const Vma& v);
   void erase(std::uint64_t start);
   // Overwrites the VMA that starts at v.start with v (new end, attributes...)
-  // in place: a REMAP that keeps the old start moves no key. The caller guarantees v overlaps no other VMA.
+  // in place: a REMAP that keeps the old start moves no key. The caller guarantees v overlaps no
+  // other VMA.
   void replace(const Vma& v);
   void clear();
 
