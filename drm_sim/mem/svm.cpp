@@ -155,7 +155,8 @@ std::byte* DeviceMemory::vram_bytes_locked(std::uint16_t tile, std::uint64_t off
 
 struct SvmSpace::Index {
   // B-trees: few allocations and cache misses on the fault path.
-  absl::btree_map<std::uint64_t, DeviceMemory::ChunkRef> chunks;          // VRAM chunks by addr
+  absl::btree_map<std::uint64_t, DeviceMemory::ChunkRef> chunks;  // VRAM chunks by addr, but:
+  std::uint64_t page_chunks = 0;  // 4 KiB VRAM chunks: in their Mapping::page_chunks
   std::map<std::uint32_t, absl::btree_map<std::uint64_t, GpuRange>> gpu;  // vm -> ranges
   std::vector<DeviceMemory*> peers;  // PageState::dev k names peers[k-1]
   std::map<std::uint32_t, std::map<std::uint64_t, UserptrPte>> userptr;  // vm -> GPU start -> PTE
@@ -227,6 +228,15 @@ SvmSpace::~SvmSpace() {
   for (auto& [addr, ref] : ix_->chunks) ref->home->free_chunk_locked(ref);
   ix_->chunks.clear();
   for (auto& [start, m] : maps_) {
+    if (m.page_chunks.empty()) continue;
+    for (std::size_t i = 0; i < m.pages.size(); ++i) {
+      if (m.pages[i].in_vram == kInPageChunk) {
+        m.page_chunks[i]->home->free_chunk_locked(m.page_chunks[i]);
+      }
+    }
+  }
+  ix_->page_chunks = 0;
+  for (auto& [start, m] : maps_) {
     if (m.data != nullptr) munmap(m.data, m.end - start);
   }
 }
@@ -274,26 +284,49 @@ Result<std::vector<VaRange>> SvmSpace::cpu_unmap(std::uint64_t addr, std::uint64
     Mapping m = std::move(it->second);
     maps_.erase(it);
     // Keep the pieces below and above the cut.
+    // (The cut holds no VRAM chunk any more: its part of page_chunks goes.)
+    const auto lo_page = static_cast<std::ptrdiff_t>((lo - ms) / kPage);
+    const auto hi_page = static_cast<std::ptrdiff_t>((hi - ms) / kPage);
     if (ms < lo) {
       Mapping below;
       below.end = lo;
-      below.pages.assign(m.pages.begin(),
-                         m.pages.begin() + static_cast<std::ptrdiff_t>((lo - ms) / kPage));
+      below.pages.assign(m.pages.begin(), m.pages.begin() + lo_page);
       below.data = m.data;
+      if (!m.page_chunks.empty()) {
+        below.page_chunks.assign(m.page_chunks.begin(), m.page_chunks.begin() + lo_page);
+      }
       maps_.emplace(ms, std::move(below));
     }
     if (hi < m.end) {
       Mapping above;
       above.end = m.end;
-      above.pages.assign(m.pages.begin() + static_cast<std::ptrdiff_t>((hi - ms) / kPage),
-                         m.pages.end());
+      above.pages.assign(m.pages.begin() + hi_page, m.pages.end());
       above.data = m.data == nullptr ? nullptr : m.data + (hi - ms);
+      if (!m.page_chunks.empty()) {
+        above.page_chunks.assign(m.page_chunks.begin() + hi_page, m.page_chunks.end());
+      }
       maps_.emplace(hi, std::move(above));
     }
     if (m.data != nullptr) munmap(m.data + (lo - ms), hi - lo);
     from = hi;
   }
   return gone;
+}
+
+template <class F>
+void SvmSpace::for_each_page_chunk_locked(VaRange r, F&& f) {
+  if (ix_->page_chunks == 0) return;
+  auto it = maps_.upper_bound(r.lo());
+  if (it != maps_.begin() && std::prev(it)->second.end > r.lo()) --it;
+  for (; it != maps_.end() && it->first < r.hi(); ++it) {
+    const Mapping& m = it->second;
+    if (m.page_chunks.empty()) continue;
+    const std::uint64_t lo = std::max(it->first, r.lo() & ~(kPage - 1));
+    const std::uint64_t hi = std::min(m.end, r.hi());
+    for (std::uint64_t a = lo; a < hi; a += kPage) {
+      if (m.pages[(a - it->first) / kPage].in_vram == kInPageChunk) f(a);
+    }
+  }
 }
 
 void SvmSpace::evict_overlapping_locked(VaRange r) {
@@ -306,6 +339,13 @@ void SvmSpace::evict_overlapping_locked(VaRange r) {
     if (below->first + below->second->size > r.lo()) victims.push_back(below->first);
   }
   for (; c != ix_->chunks.end() && c->first < r.hi(); ++c) victims.push_back(c->first);
+  // 4 KiB chunks too, all in address order.
+  const std::size_t larger = victims.size();
+  for_each_page_chunk_locked(r, [&](std::uint64_t a) { victims.push_back(a); });
+  if (larger != 0 && victims.size() != larger) {
+    std::inplace_merge(victims.begin(), victims.begin() + static_cast<std::ptrdiff_t>(larger),
+                       victims.end());
+  }
   for (const std::uint64_t cs : victims) migrate_chunk_to_sys_locked(cs);
 }
 
@@ -322,6 +362,26 @@ SvmSpace::PageState* SvmSpace::page_locked(std::uint64_t addr) {
   std::uint64_t start = 0;
   Mapping* m = mapping_of_locked(addr, &start);
   return m == nullptr ? nullptr : &m->pages[(addr - start) / kPage];
+}
+
+[[gnu::always_inline]] inline DeviceMemory::ChunkRef SvmSpace::chunk_of_locked(
+    Mapping& m, std::uint64_t map_start, std::uint64_t addr) {
+  const std::uint64_t page = (addr - map_start) / kPage;
+  if (m.pages[page].in_vram == kInPageChunk) return m.page_chunks[page];
+  return std::prev(ix_->chunks.upper_bound(addr))->second;
+}
+
+[[gnu::always_inline]] inline DeviceMemory::ChunkRef SvmSpace::take_chunk_locked(
+    Mapping& m, std::uint64_t map_start, std::uint64_t addr) {
+  const std::uint64_t page = (addr - map_start) / kPage;
+  if (m.pages[page].in_vram == kInPageChunk) {
+    --ix_->page_chunks;
+    return m.page_chunks[page];
+  }
+  const auto c = std::prev(ix_->chunks.upper_bound(addr));
+  const DeviceMemory::ChunkRef ref = c->second;
+  ix_->chunks.erase(c);
+  return ref;
 }
 
 void apply_tag_access(MemAccess& a, std::uint64_t& tag) {
@@ -414,13 +474,20 @@ Status SvmSpace::migrate_to_vram_locked(VaRange chunk, DeviceMemory& target, std
     std::memcpy(target.vram_bytes_locked(tile, (*ref)->vram_offset),
                 m->data + (chunk.lo() - map_start), chunk.size().v);
   }
+  const std::uint8_t where = n == 1 ? kInPageChunk : kInChunk;
   for (std::uint64_t i = 0; i < n; ++i) {
-    ps[i].in_vram = 1;
+    ps[i].in_vram = where;
     ps[i].tile = static_cast<std::uint8_t>(tile);
     ps[i].vram_page = static_cast<std::uint32_t>(first_vram_page + i);
     ps[i].dev = slot;
   }
-  ix_->chunks.emplace(chunk.lo(), *ref);
+  if (n == 1) {
+    if (m->page_chunks.empty()) m->page_chunks.resize(m->pages.size());
+    m->page_chunks[(chunk.lo() - map_start) / kPage] = *ref;
+    ++ix_->page_chunks;
+  } else {
+    ix_->chunks.emplace(chunk.lo(), *ref);
+  }
   // The caller drops the GPU ranges over the chunk (their PTEs pointed at
   // the system pages).
   MemStats& st = mem_.stats_locked();
@@ -445,12 +512,17 @@ void SvmSpace::migrate_chunk_to_sys_locked(std::uint64_t chunk_addr) {
 }
 
 void SvmSpace::chunk_to_sys_locked(std::uint64_t chunk_addr, EventType why) {
+  std::uint64_t map_start = 0;
+  Mapping* m = mapping_of_locked(chunk_addr, &map_start);
+  if (m != nullptr && (chunk_addr & (kPage - 1)) == 0 &&
+      m->pages[(chunk_addr - map_start) / kPage].in_vram == kInPageChunk) {
+    unindexed_chunk_to_sys_locked(take_chunk_locked(*m, map_start, chunk_addr), why, m, map_start);
+    return;
+  }
   auto it = ix_->chunks.find(chunk_addr);
   if (it == ix_->chunks.end()) return;
   const DeviceMemory::ChunkRef ref = it->second;
   ix_->chunks.erase(it);
-  std::uint64_t map_start = 0;
-  Mapping* m = mapping_of_locked(chunk_addr, &map_start);
   unindexed_chunk_to_sys_locked(ref, why, m, map_start);
 }
 
@@ -494,10 +566,8 @@ Status SvmSpace::cpu_access(MemAccess& a) {
     // HMM: a CPU touch of a device page migrates it (its chunk) back. A
     // chunk lies in one mapping: m.
     ++mem_.stats_locked().cpu_faults;
-    auto c = std::prev(ix_->chunks.upper_bound(a.addr));
-    const DeviceMemory::ChunkRef ref = c->second;
-    ix_->chunks.erase(c);
-    unindexed_chunk_to_sys_locked(ref, EventType::kMigrateToSys, m, map_start);
+    unindexed_chunk_to_sys_locked(take_chunk_locked(*m, map_start, a.addr),
+                                  EventType::kMigrateToSys, m, map_start);
   }
   return do_access_locked(a, *m, map_start);
 }
@@ -532,7 +602,7 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
   const bool mapped = covering != ranges.end() && (covering->second.pte_tiles & (1u << tile)) != 0;
   if (mapped && placed_locked(*ps, vma, where)) {
     if (ps->in_vram != 0) {
-      const DeviceMemory::ChunkRef c = std::prev(ix_->chunks.upper_bound(a.addr))->second;
+      const DeviceMemory::ChunkRef c = chunk_of_locked(*m, map_start, a.addr);
       c->home->touch_locked(c);
     }
     charge_access_locked(*ps, a.size);
@@ -562,12 +632,15 @@ void SvmSpace::charge_access_locked(const PageState& ps, std::uint32_t size) {
   }
 }
 
-bool SvmSpace::overlaps_vram_chunk_locked(VaRange r) const {
+bool SvmSpace::overlaps_vram_chunk_locked(VaRange r) {
   auto c = ix_->chunks.lower_bound(r.lo());
   if (c != ix_->chunks.begin() && std::prev(c)->first + std::prev(c)->second->size > r.lo()) {
     return true;
   }
-  return c != ix_->chunks.end() && c->first < r.hi();
+  if (c != ix_->chunks.end() && c->first < r.hi()) return true;
+  bool any = false;
+  for_each_page_chunk_locked(r, [&](std::uint64_t) { any = true; });
+  return any;
 }
 
 Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& vma,
@@ -616,7 +689,7 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
       // Already in a peer's VRAM chunk and staying there: map (the part of)
       // that chunk without moving anything. Both are aligned power-of-two
       // blocks around addr, so their intersection is the smaller one.
-      const DeviceMemory::ChunkRef v = std::prev(ix_->chunks.upper_bound(addr))->second;
+      const DeviceMemory::ChunkRef v = chunk_of_locked(*m, map_start, addr);
       const VaRange vr = VaRange::from_bounds(v->addr, v->addr + v->size);
       if (vr.size().v < chunk.size().v) chunk = vr;
       ever_populated_.store(true, std::memory_order_release);
@@ -700,6 +773,11 @@ void SvmSpace::split_at(std::uint32_t vm_id, std::uint64_t at) {
   if (c != ix_->chunks.begin()) {
     --c;
     if (c->first < at && c->first + c->second->size > at) migrate_chunk_to_sys_locked(c->first);
+  }
+  // A 4 KiB chunk straddles `at` only if `at` is not page aligned.
+  if ((at & (kPage - 1)) != 0) {
+    for_each_page_chunk_locked(VaRange::from_bounds(at, at + 1),
+                               [&](std::uint64_t a) { migrate_chunk_to_sys_locked(a); });
   }
 }
 

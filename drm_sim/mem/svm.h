@@ -10,8 +10,10 @@
 // tile, created on first use), VRAM contents in data mode, the LRU of VRAM
 // chunks used for eviction, the simulated clock and copy engine, and the
 // statistics. SvmSpace (one per DrmFile) owns the CPU mappings, each page's
-// state (16 bytes: content tag, VRAM page, location) and every VM's GPU
-// ranges over it.
+// state (16 bytes: content tag, VRAM page, location), the index of its VRAM
+// chunks (4 KiB chunks in a per-page table of their mapping, created with
+// the mapping's first one: 8 bytes per page; larger chunks in a B-tree) and
+// every VM's GPU ranges over it.
 //
 // Locking: one memory mutex (DeviceMemory::mutex()) guards DeviceMemory and
 // every SvmSpace of the device. Devices of one non-empty interconnect group
@@ -274,10 +276,15 @@ class SvmSpace final : public ChunkOwner {
   void emit_locked(EventType type, std::uint32_t vm, VaRange r, std::uint32_t tile) const;
   void chunk_to_sys_locked(std::uint64_t chunk_addr, EventType why);
   const std::atomic<EventSink*>* sink_ = nullptr;
+  // PageState::in_vram: 0 in system memory, else in VRAM and indexed by
+  // size: kInChunk (a chunk of two or more pages, Index::chunks) or
+  // kInPageChunk (a 4 KiB chunk, its mapping's page_chunks).
+  static constexpr std::uint8_t kInChunk = 1;
+  static constexpr std::uint8_t kInPageChunk = 2;
   struct PageState {  // 16 bytes per page
     std::uint64_t tag = 0;
     std::uint32_t vram_page = 0;  // page index within the tile's VRAM
-    std::uint8_t in_vram = 0;
+    std::uint8_t in_vram = 0;     // 0, kInChunk or kInPageChunk
     std::uint8_t tile = 0;
     std::uint16_t dev = 0;  // VRAM of: 0 this device, k peer k-1 (Index::peers)
   };
@@ -286,6 +293,9 @@ class SvmSpace final : public ChunkOwner {
     std::uint64_t end;
     std::vector<PageState> pages;
     std::byte* data = nullptr;  // data mode: the process's bytes
+    // Per page: the 4 KiB VRAM chunk holding it, valid where the page's
+    // in_vram is kInPageChunk. Empty until the mapping's first such chunk.
+    std::vector<DeviceMemory::ChunkRef> page_chunks;
   };
   struct GpuRange {
     std::uint64_t end;
@@ -300,6 +310,13 @@ class SvmSpace final : public ChunkOwner {
 
   Mapping* mapping_of_locked(std::uint64_t addr, std::uint64_t* map_start);
   PageState* page_locked(std::uint64_t addr);
+  // The VRAM chunk holding addr, a page of m (starting at map_start) that is
+  // in VRAM; take_chunk_locked also removes it from the chunk index.
+  DeviceMemory::ChunkRef chunk_of_locked(Mapping& m, std::uint64_t map_start, std::uint64_t addr);
+  DeviceMemory::ChunkRef take_chunk_locked(Mapping& m, std::uint64_t map_start, std::uint64_t addr);
+  // Calls f(addr) for every 4 KiB VRAM chunk in r, in address order.
+  template <class F>
+  void for_each_page_chunk_locked(VaRange r, F&& f);
   // m: the mapping holding the chunk (a chunk lies in one mapping), starting
   // at map_start.
   Status migrate_to_vram_locked(VaRange chunk, DeviceMemory& target, std::uint16_t tile, Mapping* m,
@@ -326,7 +343,7 @@ class SvmSpace final : public ChunkOwner {
   void migrate_chunk_to_sys_locked(std::uint64_t chunk_addr);
   // Every VRAM chunk overlapping r goes back to system memory.
   void evict_overlapping_locked(VaRange r);
-  bool overlaps_vram_chunk_locked(VaRange r) const;
+  bool overlaps_vram_chunk_locked(VaRange r);
   void invalidate_all_vms_locked(VaRange r);
   Status do_access_locked(MemAccess& a);
   // Advances the clock by one GPU access to the page (local or remote).
@@ -336,8 +353,8 @@ class SvmSpace final : public ChunkOwner {
   DeviceMemory& mem_;
   const Profile& profile_;
   std::map<std::uint64_t, Mapping> maps_;  // by start
-  // VRAM chunks by address and every VM's GPU ranges: B-trees (absl, a
-  // private dependency, hence defined in svm.cpp).
+  // VRAM chunks of two or more pages by address and every VM's GPU ranges:
+  // B-trees (absl, a private dependency, hence defined in svm.cpp).
   struct Index;
   std::unique_ptr<Index> ix_;
 
