@@ -99,7 +99,7 @@ Result<DeviceMemory::ChunkRef> DeviceMemory::alloc_chunk_locked(ChunkOwner* owne
                                                                 std::uint64_t size,
                                                                 std::uint16_t tile,
                                                                 bool consult_plan) {
-  DRM_SIM_TRY(ensure_tile_locked(tile));
+  if (tile >= tiles_.size() || !tiles_[tile].alloc) DRM_SIM_TRY(ensure_tile_locked(tile));
   BuddyAllocator& alloc = *tiles_[tile].alloc;
   for (;;) {
     FaultPlan* const plan = alloc.fault_plan();
@@ -384,7 +384,10 @@ SvmSpace::PageState* SvmSpace::page_locked(std::uint64_t addr) {
   return ref;
 }
 
-void apply_tag_access(MemAccess& a, std::uint64_t& tag) {
+namespace {
+
+// apply_tag_access, inlined into SvmSpace's access paths.
+[[gnu::always_inline]] inline void tag_access(MemAccess& a, std::uint64_t& tag) {
   switch (a.kind) {
     case AccessKind::kRead:
       a.value = tag;
@@ -399,6 +402,12 @@ void apply_tag_access(MemAccess& a, std::uint64_t& tag) {
       break;
     }
   }
+}
+
+}  // namespace
+
+void apply_tag_access(MemAccess& a, std::uint64_t& tag) {
+  tag_access(a, tag);
 }
 
 Status apply_byte_access(MemAccess& a, std::byte* bytes, std::uint64_t align_off) {
@@ -436,7 +445,7 @@ Status SvmSpace::do_access_locked(MemAccess& a, Mapping& m, std::uint64_t map_st
   PageState* ps = &m.pages[(a.addr - map_start) / kPage];
   const std::uint64_t off = a.addr & (kPage - 1);
   if (profile_.backing == BackingMode::kTag) {
-    apply_tag_access(a, ps->tag);
+    tag_access(a, ps->tag);
     return Status::ok();
   }
   std::byte* bytes = ps->in_vram != 0 ? device_of_locked(*ps).vram_bytes_locked(
@@ -465,7 +474,7 @@ Status SvmSpace::migrate_to_vram_locked(VaRange chunk, DeviceMemory& target, std
       std::any_of(ps, ps + n, [](const PageState& p) { return p.in_vram != 0; })) {
     evict_overlapping_locked(chunk);
   }
-  const std::uint16_t slot = peer_slot_locked(&target);
+  const std::uint16_t slot = &target == &mem_ ? 0 : peer_slot_locked(&target);
   auto ref = target.alloc_chunk_locked(this, chunk.lo(), chunk.size().v, tile);
   if (!ref) return ref.status();
   const std::uint64_t first_vram_page = (*ref)->vram_offset / kPage;
