@@ -11,9 +11,10 @@
 // chunks used for eviction, the simulated clock and copy engine, and the
 // statistics. SvmSpace (one per DrmFile) owns the CPU mappings, each page's
 // state (16 bytes: content tag, VRAM page, location), the index of its VRAM
-// chunks (4 KiB chunks in a per-page table of their mapping, created with
-// the mapping's first one: 8 bytes per page; larger chunks in a B-tree) and
-// every VM's GPU ranges over it.
+// chunks and every VM's GPU ranges over it. 4 KiB chunks and 4 KiB GPU
+// ranges are kept in per-page tables of their mapping, created with the
+// mapping's first one (8 bytes per page for chunks, 1 byte per page per VM
+// for ranges); larger ones in B-trees.
 //
 // Locking: one memory mutex (DeviceMemory::mutex()) guards DeviceMemory and
 // every SvmSpace of the device. Devices of one non-empty interconnect group
@@ -296,6 +297,13 @@ class SvmSpace final : public ChunkOwner {
     // Per page: the 4 KiB VRAM chunk holding it, valid where the page's
     // in_vram is kInPageChunk. Empty until the mapping's first such chunk.
     std::vector<DeviceMemory::ChunkRef> page_chunks;
+    // Per VM with 4 KiB GPU ranges here (few: searched in order): per page,
+    // the PTE tiles of vm's 4 KiB GPU range over it, 0 for none.
+    struct PageRanges {
+      std::uint32_t vm;
+      std::vector<std::uint8_t> tiles;
+    };
+    std::vector<PageRanges> page_ranges;
   };
   struct GpuRange {
     std::uint64_t end;
@@ -317,6 +325,22 @@ class SvmSpace final : public ChunkOwner {
   // Calls f(addr) for every 4 KiB VRAM chunk in r, in address order.
   template <class F>
   void for_each_page_chunk_locked(VaRange r, F&& f);
+  // One VM's GPU ranges: larger ones in a B-tree, 4 KiB ones in the
+  // mappings' page_ranges (defined in svm.cpp).
+  struct VmRanges;
+  // vm's 4 KiB range table in m (one byte per page), or null; the _create
+  // variant adds it.
+  static std::uint8_t* page_range_tiles(Mapping& m, std::uint32_t vm);
+  static std::uint8_t* page_range_tiles_create(Mapping& m, std::uint32_t vm);
+  // Drops vm's GPU ranges overlapping r; returns how many and ORs their PTE
+  // tiles into *tiles. m (starting at map_start): the mapping holding r if
+  // the caller has it, else null.
+  std::uint64_t drop_ranges_locked(std::uint32_t vm, VmRanges& vr, VaRange r, std::uint32_t* tiles,
+                                   Mapping* m = nullptr, std::uint64_t map_start = 0);
+  // Maps chunk for vm with PTEs on `tiles` (a new range, or replacing the
+  // one starting there); m (starting at map_start) holds the chunk.
+  void set_range_locked(VmRanges& vr, std::uint32_t vm, VaRange chunk, std::uint8_t tiles,
+                        Mapping& m, std::uint64_t map_start);
   // m: the mapping holding the chunk (a chunk lies in one mapping), starting
   // at map_start.
   Status migrate_to_vram_locked(VaRange chunk, DeviceMemory& target, std::uint16_t tile, Mapping* m,
@@ -344,7 +368,8 @@ class SvmSpace final : public ChunkOwner {
   // Every VRAM chunk overlapping r goes back to system memory.
   void evict_overlapping_locked(VaRange r);
   bool overlaps_vram_chunk_locked(VaRange r);
-  void invalidate_all_vms_locked(VaRange r);
+  // m (starting at map_start): the mapping holding r if the caller has it.
+  void invalidate_all_vms_locked(VaRange r, Mapping* m = nullptr, std::uint64_t map_start = 0);
   Status do_access_locked(MemAccess& a);
   // Advances the clock by one GPU access to the page (local or remote).
   void charge_access_locked(const PageState& ps, std::uint32_t size);

@@ -1,9 +1,10 @@
-// SvmSpace's 4 KiB VRAM chunks (a 4 KiB mirror VMA faults one page at a
-// time): they are indexed per page of their CPU mapping rather than with
-// the larger chunks, and every path that finds chunks by address must still
-// see them: CPU touches, hits, CPU unmaps that cut the mapping, larger
-// chunks faulted over them (evicted in address order with the larger ones),
-// prefetch to system memory, madvise splits, eviction under pressure and
+// SvmSpace's 4 KiB VRAM chunks and 4 KiB GPU ranges (a 4 KiB mirror VMA
+// faults one page at a time): they are indexed per page of their CPU mapping
+// rather than with the larger ones, and every path that finds chunks or
+// ranges by address must still see them: CPU touches, hits, CPU unmaps that
+// cut the mapping, larger chunks faulted over them (evicted in address order
+// with the larger ones), the chunk choice next to them, other tiles and
+// VMs, prefetch, invalidation, madvise splits, eviction under pressure and
 // the address space's destruction.
 #include <gtest/gtest.h>
 
@@ -210,6 +211,108 @@ TEST_F(SvmPageChunkTest, FullVramEvictsTheLeastRecentlyUsedFourKiBChunks) {
   EXPECT_EQ(cpu_read(pg(2)), 1002u);
   EXPECT_EQ(cpu_read(pg(0)), 4242u);
   EXPECT_EQ(dev_->memory().stats().evictions, 4u);
+}
+
+TEST_F(SvmPageChunkTest, GpuRangesListFourKiBAndLargerRangesInAddressOrder) {
+  make();
+  fault_page(40);
+  gpu_write(pg(20), pg(16), pg(32), 1);
+  fault_page(3);
+  EXPECT_EQ(svm_->gpu_ranges(1), (std::vector<VaRange>{VaRange::from_bounds(pg(3), pg(4)),
+                                                       VaRange::from_bounds(pg(16), pg(32)),
+                                                       VaRange::from_bounds(pg(40), pg(41))}));
+  // a CPU touch zaps the range over its page only
+  cpu_read(pg(3));
+  EXPECT_EQ(svm_->gpu_ranges(1), (std::vector<VaRange>{VaRange::from_bounds(pg(16), pg(32)),
+                                                       VaRange::from_bounds(pg(40), pg(41))}));
+  EXPECT_EQ(dev_->memory().stats().gpu_invalidations, 1u);
+}
+
+TEST_F(SvmPageChunkTest, FourKiBRangesBoundTheChunksOfLaterFaults) {
+  make();
+  fault_page(5);
+  const std::vector<VaRange> first = svm_->gpu_ranges(1);
+  // a fault through a 2 MiB VMA: the 2 MiB chunk would cover page 5, the
+  // 64 KiB one around page 40 does not
+  gpu_write(pg(40), kBase, kBase + 2 * kMiB, 1);
+  // the 64 KiB block around page 7 holds page 5: a 4 KiB chunk
+  gpu_write(pg(7), kBase, kBase + 2 * kMiB, 2);
+  EXPECT_EQ(svm_->gpu_ranges(1), (std::vector<VaRange>{VaRange::from_bounds(pg(5), pg(6)),
+                                                       VaRange::from_bounds(pg(7), pg(8)),
+                                                       VaRange::from_bounds(pg(32), pg(48))}));
+  // the 4 KiB range at page 7 bounds page 6's chunk too, and page 4's
+  gpu_write(pg(6), kBase, kBase + 2 * kMiB, 3);
+  gpu_write(pg(4), kBase, kBase + 2 * kMiB, 4);
+  EXPECT_EQ(svm_->gpu_ranges(1).size(), 5u);
+  EXPECT_EQ(vram_used(), 4 * kPage + 64 * 1024);
+  // vm 2 has no ranges: its fault takes the whole 2 MiB, zapping vm 1's
+  gpu_write(pg(100), kBase, kBase + 2 * kMiB, 5, 2);
+  EXPECT_EQ(svm_->gpu_ranges(2),
+            (std::vector<VaRange>{VaRange::from_bounds(kBase, kBase + 2 * kMiB)}));
+  EXPECT_TRUE(svm_->gpu_ranges(1).empty());
+  EXPECT_EQ(cpu_read(pg(6)), 3u);
+  EXPECT_EQ(cpu_read(pg(40)), 1u);
+  EXPECT_FALSE(first.empty());
+}
+
+TEST_F(SvmPageChunkTest, AnotherTileMapsAPlacedFourKiBRangeToo) {
+  make();
+  fault_page(9);
+  FaultVma vma;
+  vma.range = VaRange::from_bounds(pg(9), pg(10));
+  // prefetch to the page's own VRAM on tile 0 for tile 1 (a second tile's PTEs)
+  Placement vram;
+  vram.vram = true;
+  vram.tile = 0;
+  rec_.take();
+  ASSERT_TRUE(svm_->prefetch(1, vma, VaRange::from_bounds(pg(9), pg(10)), 1, vram).is_ok());
+  EXPECT_TRUE(rec_.take().empty());  // nothing moved
+  // both tiles' PTEs go with an invalidation
+  EXPECT_EQ(svm_->invalidate(1, VaRange::from_bounds(pg(0), pg(16))), 3u);
+  EXPECT_TRUE(svm_->gpu_ranges(1).empty());
+  EXPECT_EQ(svm_->invalidate(1, VaRange::from_bounds(pg(0), pg(16))), 0u);
+  EXPECT_TRUE(in_vram(pg(9)));  // pages stay where they are
+}
+
+TEST_F(SvmPageChunkTest, PrefetchReplacesACoveringFourKiBRange) {
+  make();
+  fault_page(9);
+  FaultVma vma;
+  vma.range = VaRange::from_bounds(pg(9), pg(10));
+  // the same VM prefetches the page to system memory: its range is re-placed
+  ASSERT_TRUE(svm_->prefetch(1, vma, VaRange::from_bounds(pg(9), pg(10)), 0, Placement{}).is_ok());
+  EXPECT_FALSE(in_vram(pg(9)));
+  EXPECT_EQ(svm_->gpu_ranges(1), (std::vector<VaRange>{VaRange::from_bounds(pg(9), pg(10))}));
+  EXPECT_EQ(cpu_read(pg(9)), 1009u);
+  // and back to VRAM by a fault through it
+  gpu_write(pg(9), pg(9), pg(10), 6);
+  EXPECT_TRUE(in_vram(pg(9)));
+  EXPECT_EQ(svm_->gpu_ranges(1), (std::vector<VaRange>{VaRange::from_bounds(pg(9), pg(10))}));
+}
+
+TEST_F(SvmPageChunkTest, SplitsUnmapsAndForgottenVmsDropFourKiBRanges) {
+  make();
+  for (std::uint64_t i : {2, 3, 6, 9}) fault_page(i);
+  // a split inside page 3 drops its range (and evicts its chunk)
+  svm_->split_at(1, pg(3) + 8);
+  EXPECT_EQ(svm_->gpu_ranges(1), (std::vector<VaRange>{VaRange::from_bounds(pg(2), pg(3)),
+                                                       VaRange::from_bounds(pg(6), pg(7)),
+                                                       VaRange::from_bounds(pg(9), pg(10))}));
+  // a CPU unmap of page 6 drops its range; the pieces keep theirs
+  ASSERT_TRUE(svm_->cpu_unmap(pg(6), kPage).is_ok());
+  EXPECT_EQ(svm_->gpu_ranges(1), (std::vector<VaRange>{VaRange::from_bounds(pg(2), pg(3)),
+                                                       VaRange::from_bounds(pg(9), pg(10))}));
+  EXPECT_EQ(svm_->invalidate(1, VaRange::from_bounds(pg(9), pg(10))), 1u);
+  EXPECT_EQ(svm_->gpu_ranges(1), (std::vector<VaRange>{VaRange::from_bounds(pg(2), pg(3))}));
+  // a hit through the piece below still finds its range
+  const std::uint64_t faults = dev_->memory().stats().gpu_faults;
+  gpu_write(pg(2), pg(2), pg(3), 8);
+  EXPECT_EQ(dev_->memory().stats().gpu_faults, faults);
+  svm_->forget_vm(1);
+  EXPECT_TRUE(svm_->gpu_ranges(1).empty());
+  // the VM id can come back with nothing mapped
+  gpu_write(pg(2), pg(2), pg(3), 9);
+  EXPECT_EQ(dev_->memory().stats().gpu_faults, faults + 1);
 }
 
 }  // namespace
