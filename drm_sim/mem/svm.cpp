@@ -589,12 +589,19 @@ Status SvmSpace::migrate_to_vram_locked(VaRange chunk, DeviceMemory& target, std
     std::memcpy(target.vram_bytes_locked(tile, (*ref)->vram_offset),
                 m->data + (chunk.lo() - map_start), chunk.size().v);
   }
-  const std::uint8_t where = n == 1 ? kInPageChunk : kInChunk;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    ps[i].in_vram = where;
-    ps[i].tile = static_cast<std::uint8_t>(tile);
-    ps[i].vram_page = static_cast<std::uint32_t>(first_vram_page + i);
-    ps[i].dev = slot;
+  // (kInChunk stays a constant in the loop over a larger chunk's pages.)
+  const auto mark = [&](std::uint8_t where) {
+    for (std::uint64_t i = 0; i < n; ++i) {
+      ps[i].in_vram = where;
+      ps[i].tile = static_cast<std::uint8_t>(tile);
+      ps[i].vram_page = static_cast<std::uint32_t>(first_vram_page + i);
+      ps[i].dev = slot;
+    }
+  };
+  if (n == 1) {
+    mark(kInPageChunk);
+  } else {
+    mark(kInChunk);
   }
   if (n == 1) {
     if (m->page_chunks.empty()) m->page_chunks.resize(m->pages.size());
