@@ -42,59 +42,73 @@ std::string describe(const char* what, std::uint64_t page, unsigned order) {
 
 BuddyAllocator::FreeSet::FreeSet(std::uint64_t bits) {
   std::uint64_t n = bits;
-  do {
+  std::uint64_t total = 0;
+  for (unsigned l = 0;; ++l) {
+    assert(l < kMaxLevels);
     n = words_for(n);
-    levels_.emplace_back(n, 0);
-  } while (n > 1);
+    off_[l] = total;
+    total += n;
+    top_ = l;
+    if (n <= 1) break;
+  }
+  words_.assign(total, 0);
 }
 
-[[gnu::always_inline]] inline void BuddyAllocator::FreeSet::set(std::uint64_t i) {
-  for (auto& level : levels_) {
-    const bool was_empty = level[i / 64] == 0;
-    level[i / 64] |= 1ull << (i % 64);
-    if (!was_empty) return;
+[[gnu::always_inline]] inline bool BuddyAllocator::FreeSet::set(std::uint64_t i) {
+  std::uint64_t* const w = words_.data();
+  for (unsigned l = 0; l <= top_; ++l) {
+    std::uint64_t& word = w[off_[l] + i / 64];
+    const std::uint64_t old = word;
+    word = old | (1ull << (i % 64));
+    if (old != 0) return false;
     i /= 64;
   }
+  return true;
 }
 
-[[gnu::always_inline]] inline void BuddyAllocator::FreeSet::clear(std::uint64_t i) {
-  for (auto& level : levels_) {
-    level[i / 64] &= ~(1ull << (i % 64));
-    if (level[i / 64] != 0) return;
+[[gnu::always_inline]] inline bool BuddyAllocator::FreeSet::clear(std::uint64_t i) {
+  std::uint64_t* const w = words_.data();
+  for (unsigned l = 0; l <= top_; ++l) {
+    std::uint64_t& word = w[off_[l] + i / 64];
+    word &= ~(1ull << (i % 64));
+    if (word != 0) return false;
     i /= 64;
   }
+  return true;
 }
 
 bool BuddyAllocator::FreeSet::test(std::uint64_t i) const {
-  return (levels_[0][i / 64] >> (i % 64)) & 1;
+  return (words_[off_[0] + i / 64] >> (i % 64)) & 1;
 }
 
 [[gnu::always_inline]] inline std::uint64_t BuddyAllocator::FreeSet::find_first() const {
   assert(any());
+  const std::uint64_t* const w = words_.data();
   std::uint64_t i = 0;
-  for (std::size_t l = levels_.size(); l-- > 0;) {
-    i = i * 64 + static_cast<std::uint64_t>(std::countr_zero(levels_[l][i]));
+  for (unsigned l = top_ + 1; l-- > 0;) {
+    i = i * 64 + static_cast<std::uint64_t>(std::countr_zero(w[off_[l] + i]));
   }
   return i;
 }
 
 std::uint64_t BuddyAllocator::FreeSet::count() const {
+  const std::uint64_t end = top_ == 0 ? words_.size() : off_[1];
   std::uint64_t n = 0;
-  for (std::uint64_t w : levels_[0]) n += static_cast<std::uint64_t>(std::popcount(w));
+  for (std::uint64_t w = off_[0]; w < end; ++w) {
+    n += static_cast<std::uint64_t>(std::popcount(words_[w]));
+  }
   return n;
 }
 
 std::size_t BuddyAllocator::FreeSet::metadata_bytes() const {
-  std::size_t n = levels_.capacity() * sizeof(std::vector<std::uint64_t>);
-  for (const auto& level : levels_) n += level.capacity() * sizeof(std::uint64_t);
-  return n;
+  return words_.capacity() * sizeof(std::uint64_t);
 }
 
 std::string BuddyAllocator::FreeSet::check() const {
-  for (std::size_t l = 1; l < levels_.size(); ++l) {
-    for (std::uint64_t w = 0; w < levels_[l - 1].size(); ++w) {
-      const bool summary = (levels_[l][w / 64] >> (w % 64)) & 1;
-      if (summary != (levels_[l - 1][w] != 0)) {
+  for (unsigned l = 1; l <= top_; ++l) {
+    for (std::uint64_t w = 0; w < off_[l] - off_[l - 1]; ++w) {
+      const bool summary = (words_[off_[l] + w / 64] >> (w % 64)) & 1;
+      if (summary != (words_[off_[l - 1] + w] != 0)) {
         return "free bitmap summary level " + std::to_string(l) + " disagrees at word " +
                std::to_string(w);
       }
@@ -115,6 +129,7 @@ Result<BuddyAllocator> BuddyAllocator::make(Bytes size, Bytes min_block, FaultPl
 
 BuddyAllocator::BuddyAllocator(std::uint64_t pages, std::uint64_t min_block, FaultPlan* faults)
     : min_block_(min_block),
+      min_shift_(static_cast<unsigned>(std::countr_zero(min_block))),
       pages_(pages),
       max_order_(static_cast<unsigned>(std::bit_width(pages) - 1)),
       faults_(faults),
@@ -134,11 +149,11 @@ BuddyAllocator::BuddyAllocator(std::uint64_t pages, std::uint64_t min_block, Fau
 
 [[gnu::always_inline]] inline void BuddyAllocator::push_free(std::uint64_t page, unsigned order) {
   head_[page] = head_byte(order, true);
-  free_[order].set(page >> order);
+  if (free_[order].set(page >> order)) free_orders_ |= 1ull << order;
 }
 
 [[gnu::always_inline]] inline void BuddyAllocator::pop_free(std::uint64_t page, unsigned order) {
-  free_[order].clear(page >> order);
+  if (free_[order].clear(page >> order)) free_orders_ &= ~(1ull << order);
 }
 
 Result<BuddyBlock> BuddyAllocator::alloc(Bytes size, Bytes alignment) {
@@ -148,13 +163,15 @@ Result<BuddyBlock> BuddyAllocator::alloc(Bytes size, Bytes alignment) {
   std::uint64_t block = std::bit_ceil(size.v);
   if (alignment.v > block) block = alignment.v;
   if (min_block_ > block) block = min_block_;
-  const auto want = static_cast<unsigned>(std::countr_zero(block / min_block_));
+  // block and min_block_ are powers of two, block >= min_block_.
+  const auto want = static_cast<unsigned>(std::countr_zero(block)) - min_shift_;
 
   if (faults_ != nullptr) DRM_SIM_TRY(faults_->on_alloc());
 
-  unsigned order = want;
-  while (order <= max_order_ && !free_[order].any()) ++order;
-  if (order > max_order_) return Status::err(ENOSPC);
+  // The smallest order >= want with a free block.
+  const std::uint64_t fits = free_orders_ >> want;
+  if (fits == 0) return Status::err(ENOSPC);
+  unsigned order = want + static_cast<unsigned>(std::countr_zero(fits));
 
   const std::uint64_t page = free_[order].find_first() << order;
   pop_free(page, order);
@@ -168,8 +185,10 @@ Result<BuddyBlock> BuddyAllocator::alloc(Bytes size, Bytes alignment) {
 }
 
 Status BuddyAllocator::free(VramOffset offset) {
-  if (offset.v % min_block_ != 0 || offset.v / min_block_ >= pages_) return Status::err(EINVAL);
-  std::uint64_t page = offset.v / min_block_;
+  if ((offset.v & (min_block_ - 1)) != 0 || (offset.v >> min_shift_) >= pages_) {
+    return Status::err(EINVAL);
+  }
+  std::uint64_t page = offset.v >> min_shift_;
   const std::uint8_t h = head_[page];
   if ((h & kHead) == 0 || (h & kFree) != 0) return Status::err(EINVAL);
   unsigned order = h & kOrderMask;
@@ -192,10 +211,8 @@ Status BuddyAllocator::free(VramOffset offset) {
 }
 
 Bytes BuddyAllocator::largest_free_block() const {
-  for (unsigned k = max_order_ + 1; k-- > 0;) {
-    if (free_[k].any()) return Bytes{min_block_ << k};
-  }
-  return Bytes{0};
+  if (free_orders_ == 0) return Bytes{0};
+  return Bytes{min_block_ << (std::bit_width(free_orders_) - 1)};
 }
 
 std::size_t BuddyAllocator::root_count() const {
@@ -255,6 +272,10 @@ std::string BuddyAllocator::check_invariants() const {
     }
     std::string s = free_[k].check();
     if (!s.empty()) return "order " + std::to_string(k) + ": " + s;
+    if (((free_orders_ >> k) & 1) != (free_heads[k] != 0 ? 1u : 0u)) {
+      return "order " + std::to_string(k) + " is " + (free_heads[k] != 0 ? "not " : "") +
+             "marked empty in the mask of orders with free blocks";
+    }
   }
   if (used != used_pages_) {
     return "used() is " + std::to_string(used_pages_) + " pages, allocated blocks hold " +

@@ -13,10 +13,11 @@
 //
 // Metadata: one byte per min_block page (order + state of the block that
 // starts there, 0 inside a block) and, per order, a free bitmap with a 64-ary
-// summary (find-first in O(log64 n)). About 1.25 bytes per managed page
-// (measured by metadata_bytes(); 20 MiB for 64 GiB of 4 KiB pages).
-// Cost: alloc is O(orders) to pick the smallest order with a free block plus
-// O(1) per split; free is O(1) per buddy merge, O(log) in all.
+// summary (find-first in O(log64 n)), plus one word with a bit per order
+// that has a free block. About 1.25 bytes per managed page (measured by
+// metadata_bytes(); 20 MiB for 64 GiB of 4 KiB pages).
+// Cost: alloc is O(1) to pick the smallest order with a free block plus
+// O(log64 n) per split; free is O(log64 n) per buddy merge.
 //
 // Locking: none; not thread-safe. The owning memory region's lock guards
 // every call (const members under a read lock at least).
@@ -112,21 +113,27 @@ class BuddyAllocator {
  private:
   // The free blocks of one order: a bitmap (bit i = block i of that order is
   // free) with 64-ary summary levels above it, so find_first() visits one word
-  // per level.
+  // per level. The levels share one array, the bitmap first.
   class FreeSet {
    public:
     explicit FreeSet(std::uint64_t bits);
-    void set(std::uint64_t i);
-    void clear(std::uint64_t i);
+    // Each returns whether the set went from empty to not (set) or from not
+    // empty to empty (clear).
+    bool set(std::uint64_t i);
+    bool clear(std::uint64_t i);
     bool test(std::uint64_t i) const;
-    bool any() const { return levels_.back()[0] != 0; }
+    bool any() const { return words_[off_[top_]] != 0; }
     std::uint64_t find_first() const;  // precondition: any()
     std::uint64_t count() const;
     std::size_t metadata_bytes() const;
     std::string check() const;  // summaries match the level below
 
    private:
-    std::vector<std::vector<std::uint64_t>> levels_;  // [0] = one bit per block
+    // 2^32 bits need six levels (2^26, 2^20, 2^14, 2^8, 4 and 1 words).
+    static constexpr unsigned kMaxLevels = 6;
+    std::vector<std::uint64_t> words_;
+    std::uint64_t off_[kMaxLevels] = {};  // first word of each level
+    unsigned top_ = 0;                    // the last level: one word
   };
 
   BuddyAllocator(std::uint64_t pages, std::uint64_t min_block, FaultPlan* faults);
@@ -134,9 +141,11 @@ class BuddyAllocator {
   void pop_free(std::uint64_t page, unsigned order);
 
   std::uint64_t min_block_ = 0;  // bytes, a power of two
+  unsigned min_shift_ = 0;       // log2(min_block_)
   std::uint64_t pages_ = 0;      // region size in min_block pages
   unsigned max_order_ = 0;       // order of the largest root
   std::uint64_t used_pages_ = 0;
+  std::uint64_t free_orders_ = 0;   // bit k: free_[k] holds a block (max_order_ <= 32)
   FaultPlan* faults_ = nullptr;     // not owned
   std::vector<std::uint8_t> head_;  // per page: kHead | kFree? | order, or 0
   std::vector<FreeSet> free_;       // per order

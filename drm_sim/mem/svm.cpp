@@ -99,7 +99,7 @@ Result<DeviceMemory::ChunkRef> DeviceMemory::alloc_chunk_locked(ChunkOwner* owne
                                                                 std::uint64_t size,
                                                                 std::uint16_t tile,
                                                                 bool consult_plan) {
-  DRM_SIM_TRY(ensure_tile_locked(tile));
+  if (tile >= tiles_.size() || !tiles_[tile].alloc) DRM_SIM_TRY(ensure_tile_locked(tile));
   BuddyAllocator& alloc = *tiles_[tile].alloc;
   for (;;) {
     FaultPlan* const plan = alloc.fault_plan();
@@ -153,31 +153,91 @@ std::byte* DeviceMemory::vram_bytes_locked(std::uint16_t tile, std::uint64_t off
 
 // -------------------------------------------------------------------- SvmSpace
 
+struct SvmSpace::VmRanges {
+  absl::btree_map<std::uint64_t, GpuRange> tree;  // ranges of two or more pages, by start
+  std::uint64_t pages = 0;                        // 4 KiB ranges: in the mappings' page_ranges
+};
+
 struct SvmSpace::Index {
   // B-trees: few allocations and cache misses on the fault path.
-  absl::btree_map<std::uint64_t, DeviceMemory::ChunkRef> chunks;          // VRAM chunks by addr
-  std::map<std::uint32_t, absl::btree_map<std::uint64_t, GpuRange>> gpu;  // vm -> ranges
-  std::vector<DeviceMemory*> peers;  // PageState::dev k names peers[k-1]
+  absl::btree_map<std::uint64_t, DeviceMemory::ChunkRef> chunks;  // VRAM chunks by addr, but:
+  std::uint64_t page_chunks = 0;          // 4 KiB VRAM chunks: in their Mapping::page_chunks
+  std::map<std::uint32_t, VmRanges> gpu;  // vm -> GPU ranges
+  std::vector<DeviceMemory*> peers;       // PageState::dev k names peers[k-1]
   std::map<std::uint32_t, std::map<std::uint64_t, UserptrPte>> userptr;  // vm -> GPU start -> PTE
-
-  // Erases the ranges overlapping r; returns how many.
-  static std::uint64_t drop_overlapping(absl::btree_map<std::uint64_t, GpuRange>& ranges,
-                                        VaRange r) {
-    std::uint64_t n = 0;
-    auto it = ranges.upper_bound(r.lo());
-    if (it != ranges.begin() && std::prev(it)->second.end > r.lo()) --it;
-    while (it != ranges.end() && it->first < r.hi()) {
-      it = ranges.erase(it);
-      ++n;
-    }
-    return n;
-  }
 };
 
 struct SvmSpace::RangeLookup {
-  absl::btree_map<std::uint64_t, GpuRange>* ranges;
-  absl::btree_map<std::uint64_t, GpuRange>::iterator above;  // ranges->upper_bound(addr)
+  VmRanges* ranges;
+  // ranges->tree.upper_bound(addr); unset when a 4 KiB range covers addr.
+  absl::btree_map<std::uint64_t, GpuRange>::iterator above;
 };
+
+[[gnu::always_inline]] inline std::uint8_t* SvmSpace::page_range_tiles(Mapping& m,
+                                                                       std::uint32_t vm) {
+  for (Mapping::PageRanges& pr : m.page_ranges) {
+    if (pr.vm == vm) return pr.tiles.data();
+  }
+  return nullptr;
+}
+
+std::uint8_t* SvmSpace::page_range_tiles_create(Mapping& m, std::uint32_t vm) {
+  if (std::uint8_t* t = page_range_tiles(m, vm)) return t;
+  m.page_ranges.push_back(Mapping::PageRanges{vm, std::vector<std::uint8_t>(m.pages.size(), 0)});
+  return m.page_ranges.back().tiles.data();
+}
+
+std::uint64_t SvmSpace::drop_ranges_locked(std::uint32_t vm, VmRanges& vr, VaRange r,
+                                           std::uint32_t* tiles, Mapping* m,
+                                           std::uint64_t map_start) {
+  std::uint64_t n = 0;
+  auto& ranges = vr.tree;
+  if (!ranges.empty()) {
+    auto it = ranges.upper_bound(r.lo());
+    if (it != ranges.begin() && std::prev(it)->second.end > r.lo()) --it;
+    while (it != ranges.end() && it->first < r.hi()) {
+      *tiles |= it->second.pte_tiles;
+      it = ranges.erase(it);
+      ++n;
+    }
+  }
+  if (vr.pages == 0) return n;
+  // 4 KiB ranges: the pages of r in each mapping it overlaps.
+  auto drop_in = [&](Mapping& mp, std::uint64_t start) {
+    std::uint8_t* const t = page_range_tiles(mp, vm);
+    if (t == nullptr) return;
+    const std::uint64_t lo = std::max(start, r.lo() & ~(kPage - 1));
+    const std::uint64_t hi = std::min(mp.end, r.hi());
+    for (std::uint64_t a = lo; a < hi && vr.pages != 0; a += kPage) {
+      std::uint8_t& b = t[(a - start) / kPage];
+      if (b != 0) {
+        *tiles |= b;
+        b = 0;
+        --vr.pages;
+        ++n;
+      }
+    }
+  };
+  if (m != nullptr && map_start <= r.lo() && r.hi() <= m->end) {
+    drop_in(*m, map_start);
+    return n;
+  }
+  auto it = maps_.upper_bound(r.lo());
+  if (it != maps_.begin() && std::prev(it)->second.end > r.lo()) --it;
+  for (; it != maps_.end() && it->first < r.hi(); ++it) drop_in(it->second, it->first);
+  return n;
+}
+
+void SvmSpace::set_range_locked(VmRanges& vr, std::uint32_t vm, VaRange chunk, std::uint8_t tiles,
+                                Mapping& m, std::uint64_t map_start) {
+  if (chunk.size().v != kPage) {
+    vr.tree.insert_or_assign(chunk.lo(), GpuRange{chunk.hi(), tiles});
+    return;
+  }
+  std::uint8_t& t = page_range_tiles_create(m, vm)[(chunk.lo() - map_start) / kPage];
+  if (t == 0) ++vr.pages;
+  t = tiles;
+}
 
 DeviceMemory& SvmSpace::device_of_locked(const PageState& ps) {
   return ps.dev == 0 ? mem_ : *ix_->peers[ps.dev - 1u];
@@ -217,6 +277,43 @@ Placement resolve_devmem(Placement where, const FaultVma& vma, std::uint16_t til
   return where;
 }
 
+// The 4 KiB GPU ranges that can bound the chunk of a fault at addr (which no
+// range covers), added to near: the nearest below and above addr inside the
+// 2 MiB block around it, clipped to vma and cpu, when the 64 KiB block
+// around addr fits them (else only a 4 KiB chunk can, whatever is near).
+// pt: one byte per page of the mapping cpu, non-zero where a range starts.
+// Leaves near sorted.
+void near_page_ranges(const std::uint8_t* pt, std::uint64_t addr, VaRange vma, VaRange cpu,
+                      absl::InlinedVector<VaRange, 4>& near) {
+  const std::uint64_t lo64 = addr & ~(kPage64K - 1);
+  if (lo64 + kPage64K < lo64) return;
+  const VaRange b64 = VaRange::from_bounds(lo64, lo64 + kPage64K);
+  if (!vma.contains(b64) || !cpu.contains(b64)) return;
+  const std::uint64_t lo2m = addr & ~(kPage2M - 1);
+  const std::uint64_t hi2m = lo2m + kPage2M > lo2m ? lo2m + kPage2M : cpu.hi();
+  const std::uint64_t lo = std::max({lo2m, vma.lo(), cpu.lo()});
+  const std::uint64_t hi = std::min({hi2m, vma.hi(), cpu.hi()});
+  const std::uint64_t page_lo = addr & ~(kPage - 1);
+  const std::size_t before = near.size();
+  for (std::uint64_t a = page_lo; a > lo;) {
+    a -= kPage;
+    if (pt[(a - cpu.lo()) / kPage] != 0) {
+      near.push_back(VaRange::from_bounds(a, a + kPage));
+      break;
+    }
+  }
+  for (std::uint64_t a = page_lo + kPage; a < hi; a += kPage) {
+    if (pt[(a - cpu.lo()) / kPage] != 0) {
+      near.push_back(VaRange::from_bounds(a, a + kPage));
+      break;
+    }
+  }
+  if (near.size() != before) {
+    std::sort(near.begin(), near.end(),
+              [](const VaRange& x, const VaRange& y) { return x.lo() < y.lo(); });
+  }
+}
+
 }  // namespace
 
 SvmSpace::SvmSpace(DeviceMemory& mem, const Profile& profile)
@@ -226,6 +323,15 @@ SvmSpace::~SvmSpace() {
   std::lock_guard<std::mutex> g(mem_.mutex());
   for (auto& [addr, ref] : ix_->chunks) ref->home->free_chunk_locked(ref);
   ix_->chunks.clear();
+  for (auto& [start, m] : maps_) {
+    if (m.page_chunks.empty()) continue;
+    for (std::size_t i = 0; i < m.pages.size(); ++i) {
+      if (m.pages[i].in_vram == kInPageChunk) {
+        m.page_chunks[i]->home->free_chunk_locked(m.page_chunks[i]);
+      }
+    }
+  }
+  ix_->page_chunks = 0;
   for (auto& [start, m] : maps_) {
     if (m.data != nullptr) munmap(m.data, m.end - start);
   }
@@ -268,32 +374,64 @@ Result<std::vector<VaRange>> SvmSpace::cpu_unmap(std::uint64_t addr, std::uint64
     // The GPU loses its view of the range; VRAM chunks touching it go back
     // to system memory while the mapping still exists, so the pieces that
     // stay mapped keep their content.
-    invalidate_all_vms_locked(cut);
+    invalidate_all_vms_locked(cut, &it->second, ms);
     invalidate_userptr_locked(cut);
     evict_overlapping_locked(cut);
     Mapping m = std::move(it->second);
     maps_.erase(it);
     // Keep the pieces below and above the cut.
+    // (The cut holds no VRAM chunk or GPU range any more: its part of
+    // page_chunks and page_ranges goes.)
+    const auto lo_page = static_cast<std::ptrdiff_t>((lo - ms) / kPage);
+    const auto hi_page = static_cast<std::ptrdiff_t>((hi - ms) / kPage);
     if (ms < lo) {
       Mapping below;
       below.end = lo;
-      below.pages.assign(m.pages.begin(),
-                         m.pages.begin() + static_cast<std::ptrdiff_t>((lo - ms) / kPage));
+      below.pages.assign(m.pages.begin(), m.pages.begin() + lo_page);
       below.data = m.data;
+      if (!m.page_chunks.empty()) {
+        below.page_chunks.assign(m.page_chunks.begin(), m.page_chunks.begin() + lo_page);
+      }
+      for (const Mapping::PageRanges& pr : m.page_ranges) {
+        below.page_ranges.push_back(Mapping::PageRanges{
+            pr.vm, std::vector<std::uint8_t>(pr.tiles.begin(), pr.tiles.begin() + lo_page)});
+      }
       maps_.emplace(ms, std::move(below));
     }
     if (hi < m.end) {
       Mapping above;
       above.end = m.end;
-      above.pages.assign(m.pages.begin() + static_cast<std::ptrdiff_t>((hi - ms) / kPage),
-                         m.pages.end());
+      above.pages.assign(m.pages.begin() + hi_page, m.pages.end());
       above.data = m.data == nullptr ? nullptr : m.data + (hi - ms);
+      if (!m.page_chunks.empty()) {
+        above.page_chunks.assign(m.page_chunks.begin() + hi_page, m.page_chunks.end());
+      }
+      for (const Mapping::PageRanges& pr : m.page_ranges) {
+        above.page_ranges.push_back(Mapping::PageRanges{
+            pr.vm, std::vector<std::uint8_t>(pr.tiles.begin() + hi_page, pr.tiles.end())});
+      }
       maps_.emplace(hi, std::move(above));
     }
     if (m.data != nullptr) munmap(m.data + (lo - ms), hi - lo);
     from = hi;
   }
   return gone;
+}
+
+template <class F>
+void SvmSpace::for_each_page_chunk_locked(VaRange r, F&& f) {
+  if (ix_->page_chunks == 0) return;
+  auto it = maps_.upper_bound(r.lo());
+  if (it != maps_.begin() && std::prev(it)->second.end > r.lo()) --it;
+  for (; it != maps_.end() && it->first < r.hi(); ++it) {
+    const Mapping& m = it->second;
+    if (m.page_chunks.empty()) continue;
+    const std::uint64_t lo = std::max(it->first, r.lo() & ~(kPage - 1));
+    const std::uint64_t hi = std::min(m.end, r.hi());
+    for (std::uint64_t a = lo; a < hi; a += kPage) {
+      if (m.pages[(a - it->first) / kPage].in_vram == kInPageChunk) f(a);
+    }
+  }
 }
 
 void SvmSpace::evict_overlapping_locked(VaRange r) {
@@ -306,6 +444,13 @@ void SvmSpace::evict_overlapping_locked(VaRange r) {
     if (below->first + below->second->size > r.lo()) victims.push_back(below->first);
   }
   for (; c != ix_->chunks.end() && c->first < r.hi(); ++c) victims.push_back(c->first);
+  // 4 KiB chunks too, all in address order.
+  const std::size_t larger = victims.size();
+  for_each_page_chunk_locked(r, [&](std::uint64_t a) { victims.push_back(a); });
+  if (larger != 0 && victims.size() != larger) {
+    std::inplace_merge(victims.begin(), victims.begin() + static_cast<std::ptrdiff_t>(larger),
+                       victims.end());
+  }
   for (const std::uint64_t cs : victims) migrate_chunk_to_sys_locked(cs);
 }
 
@@ -324,7 +469,30 @@ SvmSpace::PageState* SvmSpace::page_locked(std::uint64_t addr) {
   return m == nullptr ? nullptr : &m->pages[(addr - start) / kPage];
 }
 
-void apply_tag_access(MemAccess& a, std::uint64_t& tag) {
+[[gnu::always_inline]] inline DeviceMemory::ChunkRef SvmSpace::chunk_of_locked(
+    Mapping& m, std::uint64_t map_start, std::uint64_t addr) {
+  const std::uint64_t page = (addr - map_start) / kPage;
+  if (m.pages[page].in_vram == kInPageChunk) return m.page_chunks[page];
+  return std::prev(ix_->chunks.upper_bound(addr))->second;
+}
+
+[[gnu::always_inline]] inline DeviceMemory::ChunkRef SvmSpace::take_chunk_locked(
+    Mapping& m, std::uint64_t map_start, std::uint64_t addr) {
+  const std::uint64_t page = (addr - map_start) / kPage;
+  if (m.pages[page].in_vram == kInPageChunk) {
+    --ix_->page_chunks;
+    return m.page_chunks[page];
+  }
+  const auto c = std::prev(ix_->chunks.upper_bound(addr));
+  const DeviceMemory::ChunkRef ref = c->second;
+  ix_->chunks.erase(c);
+  return ref;
+}
+
+namespace {
+
+// apply_tag_access, inlined into SvmSpace's access paths.
+[[gnu::always_inline]] inline void tag_access(MemAccess& a, std::uint64_t& tag) {
   switch (a.kind) {
     case AccessKind::kRead:
       a.value = tag;
@@ -339,6 +507,12 @@ void apply_tag_access(MemAccess& a, std::uint64_t& tag) {
       break;
     }
   }
+}
+
+}  // namespace
+
+void apply_tag_access(MemAccess& a, std::uint64_t& tag) {
+  tag_access(a, tag);
 }
 
 Status apply_byte_access(MemAccess& a, std::byte* bytes, std::uint64_t align_off) {
@@ -376,7 +550,7 @@ Status SvmSpace::do_access_locked(MemAccess& a, Mapping& m, std::uint64_t map_st
   PageState* ps = &m.pages[(a.addr - map_start) / kPage];
   const std::uint64_t off = a.addr & (kPage - 1);
   if (profile_.backing == BackingMode::kTag) {
-    apply_tag_access(a, ps->tag);
+    tag_access(a, ps->tag);
     return Status::ok();
   }
   std::byte* bytes = ps->in_vram != 0 ? device_of_locked(*ps).vram_bytes_locked(
@@ -386,9 +560,10 @@ Status SvmSpace::do_access_locked(MemAccess& a, Mapping& m, std::uint64_t map_st
   return apply_byte_access(a, bytes, off);
 }
 
-void SvmSpace::invalidate_all_vms_locked(VaRange r) {
-  for (auto& [vm, ranges] : ix_->gpu) {
-    mem_.stats_locked().gpu_invalidations += Index::drop_overlapping(ranges, r);
+void SvmSpace::invalidate_all_vms_locked(VaRange r, Mapping* m, std::uint64_t map_start) {
+  std::uint32_t tiles = 0;
+  for (auto& [vm, vr] : ix_->gpu) {
+    mem_.stats_locked().gpu_invalidations += drop_ranges_locked(vm, vr, r, &tiles, m, map_start);
   }
 }
 
@@ -405,7 +580,7 @@ Status SvmSpace::migrate_to_vram_locked(VaRange chunk, DeviceMemory& target, std
       std::any_of(ps, ps + n, [](const PageState& p) { return p.in_vram != 0; })) {
     evict_overlapping_locked(chunk);
   }
-  const std::uint16_t slot = peer_slot_locked(&target);
+  const std::uint16_t slot = &target == &mem_ ? 0 : peer_slot_locked(&target);
   auto ref = target.alloc_chunk_locked(this, chunk.lo(), chunk.size().v, tile);
   if (!ref) return ref.status();
   const std::uint64_t first_vram_page = (*ref)->vram_offset / kPage;
@@ -414,13 +589,27 @@ Status SvmSpace::migrate_to_vram_locked(VaRange chunk, DeviceMemory& target, std
     std::memcpy(target.vram_bytes_locked(tile, (*ref)->vram_offset),
                 m->data + (chunk.lo() - map_start), chunk.size().v);
   }
-  for (std::uint64_t i = 0; i < n; ++i) {
-    ps[i].in_vram = 1;
-    ps[i].tile = static_cast<std::uint8_t>(tile);
-    ps[i].vram_page = static_cast<std::uint32_t>(first_vram_page + i);
-    ps[i].dev = slot;
+  // (kInChunk stays a constant in the loop over a larger chunk's pages.)
+  const auto mark = [&](std::uint8_t where) {
+    for (std::uint64_t i = 0; i < n; ++i) {
+      ps[i].in_vram = where;
+      ps[i].tile = static_cast<std::uint8_t>(tile);
+      ps[i].vram_page = static_cast<std::uint32_t>(first_vram_page + i);
+      ps[i].dev = slot;
+    }
+  };
+  if (n == 1) {
+    mark(kInPageChunk);
+  } else {
+    mark(kInChunk);
   }
-  ix_->chunks.emplace(chunk.lo(), *ref);
+  if (n == 1) {
+    if (m->page_chunks.empty()) m->page_chunks.resize(m->pages.size());
+    m->page_chunks[(chunk.lo() - map_start) / kPage] = *ref;
+    ++ix_->page_chunks;
+  } else {
+    ix_->chunks.emplace(chunk.lo(), *ref);
+  }
   // The caller drops the GPU ranges over the chunk (their PTEs pointed at
   // the system pages).
   MemStats& st = mem_.stats_locked();
@@ -445,12 +634,17 @@ void SvmSpace::migrate_chunk_to_sys_locked(std::uint64_t chunk_addr) {
 }
 
 void SvmSpace::chunk_to_sys_locked(std::uint64_t chunk_addr, EventType why) {
+  std::uint64_t map_start = 0;
+  Mapping* m = mapping_of_locked(chunk_addr, &map_start);
+  if (m != nullptr && (chunk_addr & (kPage - 1)) == 0 &&
+      m->pages[(chunk_addr - map_start) / kPage].in_vram == kInPageChunk) {
+    unindexed_chunk_to_sys_locked(take_chunk_locked(*m, map_start, chunk_addr), why, m, map_start);
+    return;
+  }
   auto it = ix_->chunks.find(chunk_addr);
   if (it == ix_->chunks.end()) return;
   const DeviceMemory::ChunkRef ref = it->second;
   ix_->chunks.erase(it);
-  std::uint64_t map_start = 0;
-  Mapping* m = mapping_of_locked(chunk_addr, &map_start);
   unindexed_chunk_to_sys_locked(ref, why, m, map_start);
 }
 
@@ -470,7 +664,7 @@ void SvmSpace::unindexed_chunk_to_sys_locked(DeviceMemory::ChunkRef ref, EventTy
       ps[i].dev = 0;
     }
   }
-  invalidate_all_vms_locked(VaRange::from_bounds(chunk_addr, chunk_addr + size));
+  invalidate_all_vms_locked(VaRange::from_bounds(chunk_addr, chunk_addr + size), m, map_start);
   MemStats& st = mem_.stats_locked();
   ++st.migrations_to_sys;
   st.bytes_to_sys += size;
@@ -494,10 +688,8 @@ Status SvmSpace::cpu_access(MemAccess& a) {
     // HMM: a CPU touch of a device page migrates it (its chunk) back. A
     // chunk lies in one mapping: m.
     ++mem_.stats_locked().cpu_faults;
-    auto c = std::prev(ix_->chunks.upper_bound(a.addr));
-    const DeviceMemory::ChunkRef ref = c->second;
-    ix_->chunks.erase(c);
-    unindexed_chunk_to_sys_locked(ref, EventType::kMigrateToSys, m, map_start);
+    unindexed_chunk_to_sys_locked(take_chunk_locked(*m, map_start, a.addr),
+                                  EventType::kMigrateToSys, m, map_start);
   }
   return do_access_locked(a, *m, map_start);
 }
@@ -524,15 +716,25 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
   std::uint64_t map_start = 0;
   Mapping* m = mapping_of_locked(a.addr, &map_start);
   if (m == nullptr) return Status::err(EFAULT);  // GPU segmentation fault
-  PageState* ps = &m->pages[(a.addr - map_start) / kPage];
-  auto& ranges = ix_->gpu[vm_id];
-  auto r = ranges.upper_bound(a.addr);
-  const auto covering =
-      r != ranges.begin() && std::prev(r)->second.end > a.addr ? std::prev(r) : ranges.end();
-  const bool mapped = covering != ranges.end() && (covering->second.pte_tiles & (1u << tile)) != 0;
+  const std::uint64_t page = (a.addr - map_start) / kPage;
+  PageState* ps = &m->pages[page];
+  VmRanges& vmr = ix_->gpu[vm_id];
+  RangeLookup seen{&vmr, {}};
+  std::uint32_t pte_tiles = 0;  // of the range covering a.addr
+  const std::uint8_t* const pt = vmr.pages != 0 ? page_range_tiles(*m, vm_id) : nullptr;
+  if (pt != nullptr && pt[page] != 0) {
+    pte_tiles = pt[page];
+  } else {
+    auto& ranges = vmr.tree;
+    const auto r = seen.above = ranges.upper_bound(a.addr);
+    if (r != ranges.begin() && std::prev(r)->second.end > a.addr) {
+      pte_tiles = std::prev(r)->second.pte_tiles;
+    }
+  }
+  const bool mapped = (pte_tiles & (1u << tile)) != 0;
   if (mapped && placed_locked(*ps, vma, where)) {
     if (ps->in_vram != 0) {
-      const DeviceMemory::ChunkRef c = std::prev(ix_->chunks.upper_bound(a.addr))->second;
+      const DeviceMemory::ChunkRef c = chunk_of_locked(*m, map_start, a.addr);
       c->home->touch_locked(c);
     }
     charge_access_locked(*ps, a.size);
@@ -543,7 +745,6 @@ Status SvmSpace::gpu_access(std::uint32_t vm_id, const FaultVma& vma, std::uint1
   emit_locked(EventType::kGpuFault, vm_id,
               VaRange::from_bounds(a.addr, a.addr + std::max<std::uint64_t>(a.size, 1)), tile);
   mem_.clock().advance(SimTime::from_us(profile_.timing.fault_latency_us));
-  const RangeLookup seen{&ranges, r};
   auto populated = populate_locked(vm_id, vma, tile, a.addr, where, m, map_start, &seen);
   if (!populated) return populated.status();
   charge_access_locked(*ps, a.size);  // the mapping and its page array stay put
@@ -562,12 +763,15 @@ void SvmSpace::charge_access_locked(const PageState& ps, std::uint32_t size) {
   }
 }
 
-bool SvmSpace::overlaps_vram_chunk_locked(VaRange r) const {
+bool SvmSpace::overlaps_vram_chunk_locked(VaRange r) {
   auto c = ix_->chunks.lower_bound(r.lo());
   if (c != ix_->chunks.begin() && std::prev(c)->first + std::prev(c)->second->size > r.lo()) {
     return true;
   }
-  return c != ix_->chunks.end() && c->first < r.hi();
+  if (c != ix_->chunks.end() && c->first < r.hi()) return true;
+  bool any = false;
+  for_each_page_chunk_locked(r, [&](std::uint64_t) { any = true; });
+  return any;
 }
 
 Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& vma,
@@ -576,29 +780,45 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
                                           std::uint64_t map_start, const RangeLookup* seen) {
   if (m == nullptr) m = mapping_of_locked(addr, &map_start);
   if (m == nullptr) return Status::err(EFAULT);  // GPU segmentation fault
-  const PageState& ps = m->pages[(addr - map_start) / kPage];
+  const std::uint64_t page = (addr - map_start) / kPage;
+  const std::uint64_t page_lo = addr & ~(kPage - 1);
+  const PageState& ps = m->pages[page];
   const bool placed = placed_locked(ps, vma, where);
-  auto& ranges = seen != nullptr ? *seen->ranges : ix_->gpu[vm_id];
-  auto r = seen != nullptr ? seen->above : ranges.upper_bound(addr);
+  VmRanges& vmr = seen != nullptr ? *seen->ranges : ix_->gpu[vm_id];
+  auto& ranges = vmr.tree;
+  // vm_id's 4 KiB ranges in this mapping, and whether one covers addr.
+  std::uint8_t* const pt = vmr.pages != 0 ? page_range_tiles(*m, vm_id) : nullptr;
+  const bool page_range = pt != nullptr && pt[page] != 0;
+  auto r = ranges.end();
+  if (!page_range) r = seen != nullptr ? seen->above : ranges.upper_bound(addr);
   // Only erasures change vm_id's ranges until the insertion below: while
   // their count stays the same, r is still valid and marks where it goes.
   const std::size_t count = ranges.size();
-  const auto covering =
-      r != ranges.begin() && std::prev(r)->second.end > addr ? std::prev(r) : ranges.end();
-  if (covering != ranges.end() && placed) {
+  const auto covering = !page_range && r != ranges.begin() && std::prev(r)->second.end > addr
+                            ? std::prev(r)
+                            : ranges.end();
+  const bool covered = page_range || covering != ranges.end();
+  if (covered && placed) {
     // Populated (by another tile) and in the right place: map it here too.
+    if (page_range) {
+      pt[page] = static_cast<std::uint8_t>(pt[page] | (1u << tile));
+      return VaRange::from_bounds(page_lo, page_lo + kPage);
+    }
     covering->second.pte_tiles =
         static_cast<std::uint8_t>(covering->second.pte_tiles | (1u << tile));
     return VaRange::from_bounds(covering->first, covering->second.end);
   }
   VaRange chunk;
-  if (covering != ranges.end()) {
+  if (page_range) {
+    chunk = VaRange::from_bounds(page_lo, page_lo + kPage);  // re-place it
+  } else if (covering != ranges.end()) {
     chunk = VaRange::from_bounds(covering->first, covering->second.end);  // re-place it
   } else {
     // Populated ranges bound the chunk; ranges are disjoint and candidate
     // chunks are aligned blocks around addr, so only the nearest range below
-    // and the nearest above can limit it.
-    absl::InlinedVector<VaRange, 2> near;
+    // and the nearest above can limit it: in the B-tree, and among the
+    // 4 KiB ranges (only inside a 2 MiB or 64 KiB candidate that fits).
+    absl::InlinedVector<VaRange, 4> near;
     const auto above = r;
     if (above != ranges.begin()) {
       const auto below = std::prev(above);
@@ -606,6 +826,9 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
     }
     if (above != ranges.end())
       near.push_back(VaRange::from_bounds(above->first, above->second.end));
+    if (pt != nullptr) {
+      near_page_ranges(pt, addr, vma.range, VaRange::from_bounds(map_start, m->end), near);
+    }
     const std::uint64_t min_chunk =
         where.vram && profile_.features.needs_64k_vram ? kPage64K : kPage4K;
     auto c =
@@ -616,11 +839,11 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
       // Already in a peer's VRAM chunk and staying there: map (the part of)
       // that chunk without moving anything. Both are aligned power-of-two
       // blocks around addr, so their intersection is the smaller one.
-      const DeviceMemory::ChunkRef v = std::prev(ix_->chunks.upper_bound(addr))->second;
+      const DeviceMemory::ChunkRef v = chunk_of_locked(*m, map_start, addr);
       const VaRange vr = VaRange::from_bounds(v->addr, v->addr + v->size);
       if (vr.size().v < chunk.size().v) chunk = vr;
       ever_populated_.store(true, std::memory_order_release);
-      ranges[chunk.lo()] = GpuRange{chunk.hi(), static_cast<std::uint8_t>(1u << tile)};
+      set_range_locked(vmr, vm_id, chunk, static_cast<std::uint8_t>(1u << tile), *m, map_start);
       return chunk;
     }
   }
@@ -628,7 +851,12 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
   if (where.vram || overlaps_vram_chunk_locked(chunk)) {
     DRM_SIM_TRY(mem_.plan().on_wait(WaitKind::kInterruptible));
   }
-  if (covering != ranges.end()) ranges.erase(covering);
+  if (page_range) {
+    pt[page] = 0;
+    --vmr.pages;
+  } else if (covering != ranges.end()) {
+    ranges.erase(covering);
+  }
   if (where.vram) {
     Status s = Status::err(ENOMEM);
     for (int attempt = 0; attempt < 3 && !s.is_ok(); ++attempt) {  // xe retries 3 times
@@ -639,8 +867,12 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
     // Other VMs' PTEs over the chunk pointed at its old pages. vm_id has no
     // range over it: the one re-placed was dropped above, and a new chunk
     // overlaps none of vm_id's ranges (choose_chunk), so it is not searched.
+    std::uint32_t zapped = 0;
     for (auto& [vm, rs] : ix_->gpu) {
-      if (vm != vm_id) mem_.stats_locked().gpu_invalidations += Index::drop_overlapping(rs, chunk);
+      if (vm != vm_id) {
+        mem_.stats_locked().gpu_invalidations +=
+            drop_ranges_locked(vm, rs, chunk, &zapped, m, map_start);
+      }
     }
   } else {
     evict_overlapping_locked(chunk);
@@ -649,7 +881,9 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
   // ranges is still vm_id's (the VM map's nodes stay put; erasures above
   // only removed ranges inside it).
   const GpuRange g{chunk.hi(), static_cast<std::uint8_t>(1u << tile)};
-  if (covering == ranges.end() && ranges.size() == count) {
+  if (chunk.size().v == kPage) {
+    set_range_locked(vmr, vm_id, chunk, g.pte_tiles, *m, map_start);
+  } else if (!covered && ranges.size() == count) {
     ranges.insert(r, {chunk.lo(), g});  // nothing starts at chunk.lo(): r is its place
   } else {
     ranges.insert_or_assign(chunk.lo(), g);
@@ -673,15 +907,8 @@ std::uint32_t SvmSpace::invalidate(std::uint32_t vm_id, VaRange r) {
   std::lock_guard<std::mutex> g(mem_.mutex());
   auto vit = ix_->gpu.find(vm_id);
   if (vit == ix_->gpu.end()) return 0;
-  auto& ranges = vit->second;
   std::uint32_t tiles = 0;
-  auto it = ranges.upper_bound(r.lo());
-  if (it != ranges.begin() && std::prev(it)->second.end > r.lo()) --it;
-  while (it != ranges.end() && it->first < r.hi()) {
-    tiles |= it->second.pte_tiles;
-    it = ranges.erase(it);
-    ++mem_.stats_locked().gpu_invalidations;
-  }
+  mem_.stats_locked().gpu_invalidations += drop_ranges_locked(vm_id, vit->second, r, &tiles);
   return tiles;
 }
 
@@ -689,10 +916,21 @@ void SvmSpace::split_at(std::uint32_t vm_id, std::uint64_t at) {
   std::lock_guard<std::mutex> g(mem_.mutex());
   auto vit = ix_->gpu.find(vm_id);
   if (vit != ix_->gpu.end()) {
-    auto& ranges = vit->second;
+    auto& ranges = vit->second.tree;
     auto it = ranges.upper_bound(at);
     if (it != ranges.begin() && std::prev(it)->first < at && std::prev(it)->second.end > at) {
       ranges.erase(std::prev(it));
+      ++mem_.stats_locked().gpu_invalidations;
+    }
+    // A 4 KiB range straddles `at` only if `at` is not page aligned.
+    std::uint64_t map_start = 0;
+    Mapping* m = vit->second.pages != 0 && (at & (kPage - 1)) != 0
+                     ? mapping_of_locked(at, &map_start)
+                     : nullptr;
+    std::uint8_t* const t = m != nullptr ? page_range_tiles(*m, vm_id) : nullptr;
+    if (t != nullptr && t[(at - map_start) / kPage] != 0) {
+      t[(at - map_start) / kPage] = 0;
+      --vit->second.pages;
       ++mem_.stats_locked().gpu_invalidations;
     }
   }
@@ -701,12 +939,20 @@ void SvmSpace::split_at(std::uint32_t vm_id, std::uint64_t at) {
     --c;
     if (c->first < at && c->first + c->second->size > at) migrate_chunk_to_sys_locked(c->first);
   }
+  // A 4 KiB chunk straddles `at` only if `at` is not page aligned.
+  if ((at & (kPage - 1)) != 0) {
+    for_each_page_chunk_locked(VaRange::from_bounds(at, at + 1),
+                               [&](std::uint64_t a) { migrate_chunk_to_sys_locked(a); });
+  }
 }
 
 void SvmSpace::forget_vm(std::uint32_t vm_id) {
   std::lock_guard<std::mutex> g(mem_.mutex());
   ix_->gpu.erase(vm_id);
   ix_->userptr.erase(vm_id);
+  for (auto& [start, m] : maps_) {
+    std::erase_if(m.page_ranges, [&](const Mapping::PageRanges& pr) { return pr.vm == vm_id; });
+  }
 }
 
 void SvmSpace::invalidate_userptr_locked(VaRange cpu) {
@@ -808,7 +1054,20 @@ std::vector<VaRange> SvmSpace::gpu_ranges(std::uint32_t vm_id) {
   std::vector<VaRange> out;
   auto vit = ix_->gpu.find(vm_id);
   if (vit == ix_->gpu.end()) return out;
-  for (const auto& [start, r] : vit->second) out.push_back(VaRange::from_bounds(start, r.end));
+  for (const auto& [start, r] : vit->second.tree) {
+    out.push_back(VaRange::from_bounds(start, r.end));
+  }
+  if (vit->second.pages == 0) return out;
+  const std::size_t larger = out.size();
+  for (auto& [start, m] : maps_) {
+    const std::uint8_t* const t = page_range_tiles(m, vm_id);
+    for (std::size_t i = 0; t != nullptr && i < m.pages.size(); ++i) {
+      if (t[i] != 0)
+        out.push_back(VaRange::from_bounds(start + i * kPage, start + (i + 1) * kPage));
+    }
+  }
+  std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(larger), out.end(),
+                     [](const VaRange& a, const VaRange& b) { return a.lo() < b.lo(); });
   return out;
 }
 

@@ -10,8 +10,11 @@
 // tile, created on first use), VRAM contents in data mode, the LRU of VRAM
 // chunks used for eviction, the simulated clock and copy engine, and the
 // statistics. SvmSpace (one per DrmFile) owns the CPU mappings, each page's
-// state (16 bytes: content tag, VRAM page, location) and every VM's GPU
-// ranges over it.
+// state (16 bytes: content tag, VRAM page, location), the index of its VRAM
+// chunks and every VM's GPU ranges over it. 4 KiB chunks and 4 KiB GPU
+// ranges are kept in per-page tables of their mapping, created with the
+// mapping's first one (8 bytes per page for chunks, 1 byte per page per VM
+// for ranges); larger ones in B-trees.
 //
 // Locking: one memory mutex (DeviceMemory::mutex()) guards DeviceMemory and
 // every SvmSpace of the device. Devices of one non-empty interconnect group
@@ -274,10 +277,15 @@ class SvmSpace final : public ChunkOwner {
   void emit_locked(EventType type, std::uint32_t vm, VaRange r, std::uint32_t tile) const;
   void chunk_to_sys_locked(std::uint64_t chunk_addr, EventType why);
   const std::atomic<EventSink*>* sink_ = nullptr;
+  // PageState::in_vram: 0 in system memory, else in VRAM and indexed by
+  // size: kInChunk (a chunk of two or more pages, Index::chunks) or
+  // kInPageChunk (a 4 KiB chunk, its mapping's page_chunks).
+  static constexpr std::uint8_t kInChunk = 1;
+  static constexpr std::uint8_t kInPageChunk = 2;
   struct PageState {  // 16 bytes per page
     std::uint64_t tag = 0;
     std::uint32_t vram_page = 0;  // page index within the tile's VRAM
-    std::uint8_t in_vram = 0;
+    std::uint8_t in_vram = 0;     // 0, kInChunk or kInPageChunk
     std::uint8_t tile = 0;
     std::uint16_t dev = 0;  // VRAM of: 0 this device, k peer k-1 (Index::peers)
   };
@@ -286,6 +294,16 @@ class SvmSpace final : public ChunkOwner {
     std::uint64_t end;
     std::vector<PageState> pages;
     std::byte* data = nullptr;  // data mode: the process's bytes
+    // Per page: the 4 KiB VRAM chunk holding it, valid where the page's
+    // in_vram is kInPageChunk. Empty until the mapping's first such chunk.
+    std::vector<DeviceMemory::ChunkRef> page_chunks;
+    // Per VM with 4 KiB GPU ranges here (few: searched in order): per page,
+    // the PTE tiles of vm's 4 KiB GPU range over it, 0 for none.
+    struct PageRanges {
+      std::uint32_t vm;
+      std::vector<std::uint8_t> tiles;
+    };
+    std::vector<PageRanges> page_ranges;
   };
   struct GpuRange {
     std::uint64_t end;
@@ -300,6 +318,29 @@ class SvmSpace final : public ChunkOwner {
 
   Mapping* mapping_of_locked(std::uint64_t addr, std::uint64_t* map_start);
   PageState* page_locked(std::uint64_t addr);
+  // The VRAM chunk holding addr, a page of m (starting at map_start) that is
+  // in VRAM; take_chunk_locked also removes it from the chunk index.
+  DeviceMemory::ChunkRef chunk_of_locked(Mapping& m, std::uint64_t map_start, std::uint64_t addr);
+  DeviceMemory::ChunkRef take_chunk_locked(Mapping& m, std::uint64_t map_start, std::uint64_t addr);
+  // Calls f(addr) for every 4 KiB VRAM chunk in r, in address order.
+  template <class F>
+  void for_each_page_chunk_locked(VaRange r, F&& f);
+  // One VM's GPU ranges: larger ones in a B-tree, 4 KiB ones in the
+  // mappings' page_ranges (defined in svm.cpp).
+  struct VmRanges;
+  // vm's 4 KiB range table in m (one byte per page), or null; the _create
+  // variant adds it.
+  static std::uint8_t* page_range_tiles(Mapping& m, std::uint32_t vm);
+  static std::uint8_t* page_range_tiles_create(Mapping& m, std::uint32_t vm);
+  // Drops vm's GPU ranges overlapping r; returns how many and ORs their PTE
+  // tiles into *tiles. m (starting at map_start): the mapping holding r if
+  // the caller has it, else null.
+  std::uint64_t drop_ranges_locked(std::uint32_t vm, VmRanges& vr, VaRange r, std::uint32_t* tiles,
+                                   Mapping* m = nullptr, std::uint64_t map_start = 0);
+  // Maps chunk for vm with PTEs on `tiles` (a new range, or replacing the
+  // one starting there); m (starting at map_start) holds the chunk.
+  void set_range_locked(VmRanges& vr, std::uint32_t vm, VaRange chunk, std::uint8_t tiles,
+                        Mapping& m, std::uint64_t map_start);
   // m: the mapping holding the chunk (a chunk lies in one mapping), starting
   // at map_start.
   Status migrate_to_vram_locked(VaRange chunk, DeviceMemory& target, std::uint16_t tile, Mapping* m,
@@ -326,8 +367,9 @@ class SvmSpace final : public ChunkOwner {
   void migrate_chunk_to_sys_locked(std::uint64_t chunk_addr);
   // Every VRAM chunk overlapping r goes back to system memory.
   void evict_overlapping_locked(VaRange r);
-  bool overlaps_vram_chunk_locked(VaRange r) const;
-  void invalidate_all_vms_locked(VaRange r);
+  bool overlaps_vram_chunk_locked(VaRange r);
+  // m (starting at map_start): the mapping holding r if the caller has it.
+  void invalidate_all_vms_locked(VaRange r, Mapping* m = nullptr, std::uint64_t map_start = 0);
   Status do_access_locked(MemAccess& a);
   // Advances the clock by one GPU access to the page (local or remote).
   void charge_access_locked(const PageState& ps, std::uint32_t size);
@@ -336,8 +378,8 @@ class SvmSpace final : public ChunkOwner {
   DeviceMemory& mem_;
   const Profile& profile_;
   std::map<std::uint64_t, Mapping> maps_;  // by start
-  // VRAM chunks by address and every VM's GPU ranges: B-trees (absl, a
-  // private dependency, hence defined in svm.cpp).
+  // VRAM chunks of two or more pages by address and every VM's GPU ranges:
+  // B-trees (absl, a private dependency, hence defined in svm.cpp).
   struct Index;
   std::unique_ptr<Index> ix_;
 

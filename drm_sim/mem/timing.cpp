@@ -58,7 +58,7 @@ SimTime SimClock::advance_to(SimTime t) {
   return SimTime::from_ns(cur < t.ns() ? t.ns() : cur);
 }
 
-double CopyEngine::transfer_ns(Bytes bytes) {
+[[gnu::always_inline]] inline double CopyEngine::transfer_ns(Bytes bytes) {
   const bool pow2 = bytes.v != 0 && (bytes.v & (bytes.v - 1)) == 0;
   double* memo = pow2 ? &pow2_ns_[__builtin_ctzll(bytes.v)] : nullptr;
   if (memo != nullptr && *memo != 0.0) return *memo;
