@@ -362,6 +362,21 @@ struct VmaTree::Impl {
     return at;
   }
 
+  // A node (child ci of parent) and the sibling it would merge with, as
+  // (left, right, index of right in parent); right_ci 0: no sibling.
+  template <class Node>
+  struct MergePair {
+    Node* left = nullptr;
+    Node* right = nullptr;
+    int right_ci = 0;
+  };
+  template <class Node>
+  static MergePair<Node> merge_pair(Inner* parent, int ci, Node* self) {
+    if (ci > 0) return {static_cast<Node*>(parent->child[ci - 1]), self, ci};
+    if (parent->n > 1) return {self, static_cast<Node*>(parent->child[1]), 1};
+    return {};
+  }
+
   // After an erase from the leaf at the bottom of path: merges it with a
   // sibling when it fell to a quarter and both fit, then the inner nodes
   // upwards the same way, and drops a root with a single child.
@@ -369,21 +384,11 @@ struct VmaTree::Impl {
   bool rebalance(PathStep* path, Leaf* l) {
     if (height == 0 || l->n > kLeafCap / 4) return false;
     Inner* parent = path[height - 1].node;
-    const int ci = path[height - 1].ci;
-    Leaf* left = nullptr;
-    Leaf* right = nullptr;
-    int right_ci = 0;
-    if (ci > 0) {
-      left = static_cast<Leaf*>(parent->child[ci - 1]);
-      right = l;
-      right_ci = ci;
-    } else if (parent->n > 1) {
-      left = l;
-      right = static_cast<Leaf*>(parent->child[1]);
-      right_ci = 1;
-    } else {
-      return false;
-    }
+    const MergePair<Leaf> lp = merge_pair(parent, path[height - 1].ci, l);
+    if (lp.right_ci == 0) return false;
+    Leaf* left = lp.left;
+    Leaf* right = lp.right;
+    const int right_ci = lp.right_ci;
     if (left->n + right->n > kLeafCap) return false;
     leaf_move_tail(right, 0, left);
     left->next = right->next;
@@ -395,21 +400,11 @@ struct VmaTree::Impl {
       Inner* in = path[h].node;
       if (in->n > kInnerCap / 4) break;
       Inner* up = path[h - 1].node;
-      const int uci = path[h - 1].ci;
-      Inner* a = nullptr;
-      Inner* b = nullptr;
-      int b_ci = 0;
-      if (uci > 0) {
-        a = static_cast<Inner*>(up->child[uci - 1]);
-        b = in;
-        b_ci = uci;
-      } else if (up->n > 1) {
-        a = in;
-        b = static_cast<Inner*>(up->child[1]);
-        b_ci = 1;
-      } else {
-        break;
-      }
+      const MergePair<Inner> ip = merge_pair(up, path[h - 1].ci, in);
+      if (ip.right_ci == 0) break;
+      Inner* a = ip.left;
+      Inner* b = ip.right;
+      const int b_ci = ip.right_ci;
       if (a->n + b->n > kInnerCap) break;
       // a's children, then the separator from above, then b's.
       a->keys[a->n - 1] = up->keys[b_ci - 1];
