@@ -128,6 +128,10 @@ bool Vm::closed() const {
 
 void Vm::insert_vma(const Vma& v, Journal* j) {
   tree_.insert(v);
+  note_inserted(v, j);
+}
+
+void Vm::note_inserted(const Vma& v, Journal* j) {
   if (v.has_bo()) {
     std::lock_guard<std::mutex> g(dev_->bo_mutex());
     dev_->get_vma_ref_locked(v.bo, v.attrs.purgeable != 0);
@@ -162,6 +166,16 @@ std::uint32_t Vm::drop_mappings(const Vma& v) {
 
 void Vm::replace_vma(const Vma& old, const Vma& v, Journal* j) {
   tree_.replace(v);
+  note_replaced(old, v, j);
+}
+
+void Vm::split_vma(const Vma& old, const Vma* pieces, int n, Journal* j) {
+  tree_.replace_split(pieces, n);
+  note_replaced(old, pieces[0], j);
+  for (int k = 1; k < n; ++k) note_inserted(pieces[k], j);
+}
+
+void Vm::note_replaced(const Vma& old, const Vma& v, Journal* j) {
   drop_mappings(old);
   if (old.has_bo() || v.has_bo()) {
     std::lock_guard<std::mutex> g(dev_->bo_mutex());
@@ -225,7 +239,25 @@ Status Vm::apply_ops(const GpuvmOps& ops, Journal* j) {
     if (vacant) erase_vma(*vacant, j);
     vacant.reset();
   };
-  for (const auto& op : ops) {
+  for (auto it = ops.begin(); it != ops.end(); ++it) {
+    const GpuvmOp& op = *it;
+    // A REMAP followed by the MAP of the part it cut out (every madvise cut,
+    // and a bind inside one VMA): the pieces tile the old VMA and replace it
+    // in one tree visit.
+    if (const auto* r = std::get_if<RemapOp>(&op); r != nullptr && it + 1 != ops.end()) {
+      const auto* m = std::get_if<MapOp>(&*(it + 1));
+      if (m != nullptr && m->vma.start >= r->old.start && m->vma.end <= r->old.end) {
+        flush_vacant();
+        Vma pieces[3];
+        int n = 0;
+        if (r->prev) pieces[n++] = *r->prev;
+        pieces[n++] = m->vma;
+        if (r->next) pieces[n++] = *r->next;
+        split_vma(r->old, pieces, n, j);
+        ++it;
+        continue;
+      }
+    }
     if (const auto* m = std::get_if<MapOp>(&op)) {
       if (vacant && vacant->start == m->vma.start) {
         replace_vma(*vacant, m->vma, j);

@@ -151,6 +151,12 @@ class Vm {
   void insert_vma(const Vma& v, Journal* j);
   void erase_vma(const Vma& v, Journal* j);
   void replace_vma(const Vma& old, const Vma& v, Journal* j);
+  // old gives way to pieces[0..n) that tile its range (a REMAP and the MAP
+  // inside it): the same bookkeeping as replace_vma(old, pieces[0]) and
+  // insert_vma of the rest, with one tree visit.
+  void split_vma(const Vma& old, const Vma* pieces, int n, Journal* j);
+  void note_inserted(const Vma& v, Journal* j);
+  void note_replaced(const Vma& old, const Vma& v, Journal* j);
   std::uint32_t drop_mappings(const Vma& v);  // tiles whose mappings went
   Status bo_access(const Vma& v, std::uint16_t tile, MemAccess& a);
   void rollback(Journal& j);

@@ -68,6 +68,11 @@ class VmaTree {
   // in place: a REMAP that keeps the old start moves no key. The caller guarantees v overlaps no
   // other VMA.
   void replace(const Vma& v);
+  // Replaces the VMA that starts at pieces[0].start by pieces (one to three
+  // VMAs in address order that tile part or all of the old VMA's range, as
+  // a split leaves it): one lookup and, when its leaf has room, one shift of
+  // the leaf's keys. Aborts when no VMA starts at pieces[0].start.
+  void replace_split(const Vma* pieces, int n);
   void clear();
 
   // Host bytes mapped by the tree's arena for its nodes (records included):

@@ -1,5 +1,5 @@
 // VmaTree (the VM's B+tree of VMA records) against a std::map reference:
-// random inserts, erases, replaces, seeks and range walks, at sizes that
+// random inserts, erases, replaces, splits, seeks and range walks, at sizes that
 // build several inner levels and then shrink them back, with the tree's own
 // structure check after every step of the small runs and every 1,000 steps
 // of the large ones.
@@ -95,6 +95,7 @@ struct TreeRun {
       const std::uint64_t a = slot_addr(rng() % slots);
       if (ref.count(a) != 0) return;
       const Vma v = vma_at(a, 1 + rng() % (kSlotPages - 1), static_cast<std::uint16_t>(rng() % 4));
+      if (!overlapping(ref, v.range()).empty()) return;  // pieces of a split remain
       if (rng() % 2 == 0) tree.seek(a);
       tree.insert(v);
       ref[a] = v;
@@ -109,7 +110,13 @@ struct TreeRun {
       auto it = ref.lower_bound(slot_addr(rng() % slots));
       if (it == ref.end()) return;
       Vma v = it->second;
+      if (rng() % 2 == 0 && v.size() >= 2 * kPage) {
+        split(v);
+        return;
+      }
       v.end = v.start + (1 + rng() % (kSlotPages - 1)) * kPage;
+      const auto after = std::next(it);
+      if (after != ref.end() && v.end > after->first) return;
       v.attrs.pat = static_cast<std::uint16_t>(rng() % 8);
       tree.replace(v);
       it->second = v;
@@ -127,6 +134,36 @@ struct TreeRun {
       ASSERT_EQ(overlapping(tree, q), overlapping(ref, q));
       ASSERT_EQ(tree.count_overlaps(q), overlapping(ref, q).size());
     }
+  }
+
+  // Splits v into two or three pieces that tile it, as a madvise or a bind
+  // inside it does (VmaTree::replace_split).
+  void split(const Vma& v) {
+    const std::uint64_t pages = v.size() / kPage;
+    std::vector<std::uint64_t> cuts;
+    for (std::uint64_t p = 1; p < pages; ++p) {
+      if (rng() % 2 == 0) cuts.push_back(v.start + p * kPage);
+    }
+    if (cuts.empty()) cuts.push_back(v.start + kPage);
+    if (cuts.size() > 2) cuts.resize(2);
+    Vma pieces[3];
+    int n = 0;
+    std::uint64_t lo = v.start;
+    for (const std::uint64_t c : cuts) {
+      pieces[n] = v;
+      pieces[n].start = lo;
+      pieces[n].end = c;
+      pieces[n].attrs.pat = static_cast<std::uint16_t>(n);
+      lo = c;
+      ++n;
+    }
+    pieces[n] = v;
+    pieces[n].start = lo;
+    pieces[n].attrs.pat = static_cast<std::uint16_t>(n);
+    ++n;
+    if (rng() % 2 == 0) tree.seek(v.start);
+    tree.replace_split(pieces, n);
+    for (int k = 0; k < n; ++k) ref[pieces[k].start] = pieces[k];
   }
 
   void check() {
@@ -236,6 +273,31 @@ TEST(VmaTree, SplitInThreeNextToTheFingerMatchesTheMap) {
   }
   ASSERT_NO_FATAL_FAILURE(r.check());
   ASSERT_EQ(all_of(r.tree), all_of(r.ref));
+}
+
+TEST(VmaTree, SplitPiecesPastAStaleSeparatorGoToTheLeafADescentFinds) {
+  // Erases never update separators, so the addresses between a leaf's last
+  // VMA and the separator above the next leaf may belong to the next leaf.
+  // Forty one-page VMAs in address order fill leaves of 16: separator 33p
+  // sits above the first leaf (whose last VMA is [31p, 32p)).
+  VmaTree t;
+  for (std::uint64_t i = 0; i < 40; ++i) t.insert(vma_at((2 * i + 1) * kPage, 1, 0));
+  t.erase(33 * kPage);  // the separator stays 33p
+  t.erase(1 * kPage);   // room in the first leaf
+  t.erase(3 * kPage);
+  t.replace(vma_at(31 * kPage, 3, 0));  // [31p, 34p): past the separator
+  const Vma pieces[3] = {vma_at(31 * kPage, 1, 0), vma_at(32 * kPage, 1, 1),
+                         vma_at(33 * kPage, 1, 0)};
+  t.seek(32 * kPage);
+  t.replace_split(pieces, 3);
+  // [33p, 34p) must be in the leaf right of the separator: the structure
+  // check compares every key with the separators above it.
+  ASSERT_EQ(t.check_invariants(kVaEnd), "");
+  EXPECT_EQ(t.at(33 * kPage), pieces[2]);
+  t.erase(33 * kPage);  // erase descends without the finger
+  t.erase(32 * kPage);
+  EXPECT_EQ(t.size(), 37u);  // 40 - 3 erased + 2 pieces - 2 erased
+  EXPECT_EQ(t.check_invariants(kVaEnd), "");
 }
 
 TEST(VmaTree, ClearEmptiesAndTheTreeIsUsableAgain) {
