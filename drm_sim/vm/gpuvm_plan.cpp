@@ -56,16 +56,21 @@ void gpuvm_walk(const VmaTree& tree, const MapRequest& req, const WalkRules& rul
     // drm_gpuvm: only VMAs with a GEM object can be kept.
     const bool keep = v.has_bo() && req.kind == VmaKind::kBo && v.bo == req.bo &&
                       v.offset + s - v.start == req.offset;
+    // Each op is built in place in the one variant handed to the sink.
     if (cut_below || cut_above) {
-      RemapOp r{v, std::nullopt, std::nullopt, keep};
+      GpuvmOp op{std::in_place_type<RemapOp>};
+      auto& r = std::get<RemapOp>(op);
+      r.old = v;
+      r.keep = keep;
       if (cut_below) r.prev = piece(v, v.start, s);
       if (cut_above) r.next = piece(v, t, v.end);
-      go_on = sink.on_op(r);
+      go_on = sink.on_op(op);
       if (go_on && rules.map_cut_pieces) {
-        go_on = sink.on_op(MapOp{piece(v, std::max(v.start, s), std::min(v.end, t))});
+        op.emplace<MapOp>(MapOp{piece(v, std::max(v.start, s), std::min(v.end, t))});
+        go_on = sink.on_op(op);
       }
     } else if (rules.emit_unmaps) {
-      go_on = sink.on_op(UnmapOp{v, keep});
+      go_on = sink.on_op(GpuvmOp{std::in_place_type<UnmapOp>, UnmapOp{v, keep}});
     }
     return go_on;
   });

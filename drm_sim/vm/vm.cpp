@@ -215,17 +215,17 @@ void Vm::release_pins(Journal& j) {
 
 Status Vm::apply_ops(const GpuvmOps& ops, Journal* j) {
   // Allocate (ask the fault plan) for every new VMA before changing anything.
-  for (const auto& op : ops) {
-    for (std::size_t i = 0; i < new_vmas(op); ++i) DRM_SIM_TRY(dev_->plan().on_alloc());
-  }
   // Growing past the VMA limit fails as an allocation failure would upstream
   // (xe has no count limit; its VMA allocation fails ENOMEM). Ops that do not
   // add VMAs on balance (unmaps, replacing a VMA in place) always pass, so a
   // VM at its limit can still be shrunk.
   std::size_t added = 0;
   std::size_t removed = 0;
+  FaultPlan& plan = dev_->plan();
   for (const auto& op : ops) {
-    added += new_vmas(op);
+    const std::size_t n = new_vmas(op);
+    for (std::size_t i = 0; i < n; ++i) DRM_SIM_TRY(plan.on_alloc());
+    added += n;
     removed += std::holds_alternative<MapOp>(op) ? 0 : 1;  // UNMAP and REMAP drop the old VMA
   }
   if (added > removed && tree_.size() + (added - removed) > dev_->profile().max_vmas_per_vm) {
