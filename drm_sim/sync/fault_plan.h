@@ -24,8 +24,13 @@
 // whatever the threads' interleaving does to the rest of the program.
 //
 // Owns: counters and the plan. Locking: internally synchronised (atomics);
-// safe to call from any thread. Errors: on_wait() returns EINTR, on_alloc()
-// ENOMEM; nothing else fails.
+// safe to call from any thread. While a signal plan (or an allocation
+// failure) is armed, every wait (allocation) takes a unique number from an
+// atomic read-modify-write. While none is armed the counters are statistics
+// bumped with a plain relaxed load and store, which costs far less: exact
+// when one thread at a time waits, while waits in several threads at once
+// may be counted once. Errors: on_wait() returns EINTR, on_alloc() ENOMEM;
+// nothing else fails.
 #pragma once
 
 #include <atomic>
@@ -91,6 +96,8 @@ class FaultPlan {
   static bool random_fires(std::uint64_t seed, std::uint64_t n, std::uint32_t ppm);
 
  private:
+  static void bump(std::atomic<std::uint64_t>& counter);
+
   std::atomic<std::uint64_t> waits_{0};
   std::atomic<std::uint64_t> allocs_{0};
   std::atomic<std::uint64_t> signals_{0};
