@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <shared_mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace drm_sim {
 
@@ -17,6 +18,9 @@ constexpr int kBitmapFds = 65536;
 
 struct Table {
   std::shared_mutex mu;
+  // fd < kBitmapFds: indexed directly (grown under the exclusive lock);
+  // larger fds: the map.
+  std::vector<std::shared_ptr<DrmFile>> low;
   std::unordered_map<int, std::shared_ptr<DrmFile>> files;
   std::atomic<std::uint64_t> bits[kBitmapFds / 64] = {};
   std::atomic<int> high_fds{0};  // files with fd >= kBitmapFds
@@ -54,6 +58,10 @@ std::shared_ptr<DrmFile> file_from_fd(int fd) {
   if (!maybe_sim_fd(fd)) return nullptr;
   Table& t = table();
   std::shared_lock<std::shared_mutex> g(t.mu);
+  if (fd < kBitmapFds) {
+    return static_cast<std::size_t>(fd) < t.low.size() ? t.low[static_cast<std::size_t>(fd)]
+                                                       : nullptr;
+  }
   auto it = t.files.find(fd);
   return it == t.files.end() ? nullptr : it->second;
 }
@@ -63,7 +71,13 @@ int install_file(std::shared_ptr<DrmFile> file) {
   if (fd < 0) return -errno;
   Table& t = table();
   std::unique_lock<std::shared_mutex> g(t.mu);
-  t.files[fd] = std::move(file);
+  if (fd < kBitmapFds) {
+    const auto i = static_cast<std::size_t>(fd);
+    if (i >= t.low.size()) t.low.resize(i + 1);
+    t.low[i] = std::move(file);
+  } else {
+    t.files[fd] = std::move(file);
+  }
   t.mark(fd, true);
   return fd;
 }
@@ -74,10 +88,17 @@ bool forget_fd(int fd) {
   Table& t = table();
   {
     std::unique_lock<std::shared_mutex> g(t.mu);
-    auto it = t.files.find(fd);
-    if (it == t.files.end()) return false;
-    victim = std::move(it->second);
-    t.files.erase(it);
+    if (fd < kBitmapFds) {
+      const auto i = static_cast<std::size_t>(fd);
+      if (i >= t.low.size() || t.low[i] == nullptr) return false;
+      victim = std::move(t.low[i]);
+      t.low[i] = nullptr;
+    } else {
+      auto it = t.files.find(fd);
+      if (it == t.files.end()) return false;
+      victim = std::move(it->second);
+      t.files.erase(it);
+    }
     t.mark(fd, false);
   }
   return true;  // victim released here, outside the table lock

@@ -4,8 +4,9 @@
 // libdrm and closed like a device node's fd. The table maps fd -> DrmFile.
 //
 // Owns: a reference on every open DrmFile. Locking: a shared mutex for the
-// map plus a lock-free bitmap for fds < 65536, so ioctl()/close() on other
-// fds cost one atomic load. Errors: install() returns -errno (EMFILE...).
+// table (an array indexed by fd below 65536, a map above) plus a lock-free
+// bitmap for fds < 65536, so ioctl()/close() on other fds cost one atomic
+// load. Errors: install() returns -errno (EMFILE...).
 #pragma once
 
 #include <memory>

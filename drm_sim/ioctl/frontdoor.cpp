@@ -60,11 +60,25 @@ bool handler_restarts(int signo) {
   return handled && (sa.sa_flags & SA_RESTART) != 0;
 }
 
-const Entry* find_entry(unsigned long request) {
-  for (const auto& e : kIoctls) {
-    if (e.request == request) return &e;
+// kIoctls indexed by the request's command number (_IOC_NR); the full
+// request code (direction, size, type) must still match.
+struct EntryIndex {
+  const Entry* by_nr[256] = {};
+  constexpr EntryIndex() {
+    for (const auto& e : kIoctls) by_nr[_IOC_NR(e.request)] = &e;
   }
-  return nullptr;
+};
+constexpr EntryIndex kIndex;
+static_assert([] {
+  for (const auto& e : kIoctls) {
+    if (kIndex.by_nr[_IOC_NR(e.request)] != &e) return false;  // two share a number
+  }
+  return true;
+}());
+
+const Entry* find_entry(unsigned long request) {
+  const Entry* e = kIndex.by_nr[_IOC_NR(request)];
+  return e != nullptr && e->request == request ? e : nullptr;
 }
 
 int dispatch(DrmFile& file, unsigned long request, void* arg) {
