@@ -466,7 +466,19 @@ Status Vm::bind(std::span<const BindOp> ops) {
   }
   for (std::size_t i = 0; i < bos.size(); ++i) DRM_SIM_TRY(plan.on_wait(WaitKind::kInterruptible));
 
-  Journal j;
+  // The journal is reused across binds (no allocation, no page faults for
+  // large arrays) unless one left it very large.
+  if (scratch_journal_ == nullptr) scratch_journal_ = std::make_unique<Journal>();
+  Journal& j = *scratch_journal_;
+  j.entries.clear();
+  j.pinned.clear();
+  struct Shrink {
+    Journal& j;
+    ~Shrink() {
+      constexpr std::size_t kKeepEntries = 1u << 16;
+      if (j.entries.capacity() > kKeepEntries) std::vector<Journal::Entry>().swap(j.entries);
+    }
+  } shrink{j};
   for (const auto& op : ops) {
     if (Status s = apply_bind_op(op, j); !s.is_ok()) {
       rollback(j);
