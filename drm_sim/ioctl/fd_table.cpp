@@ -18,6 +18,7 @@ constexpr int kBitmapFds = 65536;
 
 struct Table {
   std::shared_mutex mu;
+  std::atomic<std::uint64_t> generation{0};  // bumped by every install and forget
   // fd < kBitmapFds: indexed directly (grown under the exclusive lock);
   // larger fds: the map.
   std::vector<std::shared_ptr<DrmFile>> low;
@@ -45,6 +46,16 @@ Table& table() {
   return *t;
 }
 
+// The calling thread's last ioctl file: a weak reference, so a closed file
+// is not kept alive by a thread that used it, and the table generation it
+// was read under, so an fd closed and reused since is looked up again.
+struct FdCache {
+  int fd = -1;
+  std::uint64_t generation = 0;
+  std::weak_ptr<DrmFile> file;
+};
+__attribute__((tls_model("initial-exec"))) thread_local FdCache t_fd_cache;
+
 }  // namespace
 
 bool maybe_sim_fd(int fd) {
@@ -66,6 +77,20 @@ std::shared_ptr<DrmFile> file_from_fd(int fd) {
   return it == t.files.end() ? nullptr : it->second;
 }
 
+std::shared_ptr<DrmFile> file_for_ioctl(int fd) {
+  if (!maybe_sim_fd(fd)) return nullptr;
+  const std::uint64_t gen = table().generation.load(std::memory_order_acquire);
+  FdCache& c = t_fd_cache;
+  if (c.fd == fd && c.generation == gen) {
+    if (auto f = c.file.lock()) return f;
+  }
+  auto f = file_from_fd(fd);
+  c.fd = fd;
+  c.generation = gen;
+  c.file = f;
+  return f;
+}
+
 int install_file(std::shared_ptr<DrmFile> file) {
   const int fd = static_cast<int>(syscall(SYS_memfd_create, "drm_sim", MFD_CLOEXEC));
   if (fd < 0) return -errno;
@@ -79,6 +104,7 @@ int install_file(std::shared_ptr<DrmFile> file) {
     t.files[fd] = std::move(file);
   }
   t.mark(fd, true);
+  t.generation.fetch_add(1, std::memory_order_acq_rel);
   return fd;
 }
 
@@ -100,6 +126,7 @@ bool forget_fd(int fd) {
       t.files.erase(it);
     }
     t.mark(fd, false);
+    t.generation.fetch_add(1, std::memory_order_acq_rel);
   }
   return true;  // victim released here, outside the table lock
 }

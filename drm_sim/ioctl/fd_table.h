@@ -17,6 +17,10 @@ namespace drm_sim {
 
 // The DrmFile behind fd, or nullptr when fd is not a drm_sim fd.
 std::shared_ptr<DrmFile> file_from_fd(int fd);
+// The same, for the ioctl path: a per-thread cache of the last fd's file
+// (checked against a table generation that every install and close bumps)
+// skips the table lock. Holds no reference between calls.
+std::shared_ptr<DrmFile> file_for_ioctl(int fd);
 // Creates the fd for a new file. Returns the fd or -errno.
 int install_file(std::shared_ptr<DrmFile> file);
 // Forgets fd (without closing it); true when it was a drm_sim fd. The file is

@@ -130,7 +130,7 @@ int drm_sim_open_file(int fd) {
 }
 
 int drm_sim_ioctl(int fd, unsigned long request, void* arg) {
-  auto f = drm_sim::file_from_fd(fd);
+  auto f = drm_sim::file_for_ioctl(fd);
   if (!f) return -EBADF;
   return drm_sim::dispatch(*f, request, arg);
 }

@@ -10,9 +10,11 @@
 #include <xf86drm.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "drm_sim/ioctl/fd_table.h"
 #include "tests/unit/ioctl_test_util.h"
 
 namespace drm_sim_test {
@@ -139,6 +141,36 @@ TEST(DrmSimOpen, DrmSimIoctlOnAClosedFdFailsWithEBADF) {
   const int r = drm_sim_ioctl(fd, DRM_IOCTL_XE_VM_CREATE, &c);
   // then
   EXPECT_EQ(r, -EBADF);
+}
+
+TEST(DrmSimOpen, IoctlOnAReusedFdReachesTheNewFileWhileTheOldOneIsStillAlive) {
+  // given an fd used by this thread (its per-thread lookup cache is warm),
+  // whose file is kept alive elsewhere, as by an ioctl in flight
+  const int fd = drm_sim_open(nullptr);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(make_vm(fd), 1u);
+  ASSERT_EQ(make_vm(fd), 2u);
+  const std::shared_ptr<drm_sim::DrmFile> old = drm_sim::file_from_fd(fd);
+  // when the fd is closed and its number reused by a new file
+  ASSERT_EQ(::close(fd), 0);
+  const int again = drm_sim_open(nullptr);
+  ASSERT_EQ(again, fd) << "the lowest free fd number is reused";
+  // then the ioctl reaches the new file (its VM ids start again from 1)
+  EXPECT_EQ(make_vm(again), 1u);
+  EXPECT_EQ(old->vm_ids().size(), 2u);
+  ::close(again);
+}
+
+TEST(DrmSimOpen, ClosingAnFdThisThreadUsedReleasesItsFile) {
+  // given
+  const int fd = drm_sim_open(nullptr);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(make_vm(fd), 1u);
+  const std::weak_ptr<drm_sim::DrmFile> file = drm_sim::file_from_fd(fd);
+  // when
+  ASSERT_EQ(::close(fd), 0);
+  // then the ioctl lookup cache holds no reference
+  EXPECT_TRUE(file.expired());
 }
 
 TEST(DrmSimOpen, EachOpenNumbersItsVmsFromOne) {
