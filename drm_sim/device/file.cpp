@@ -1,6 +1,7 @@
 #include "drm_sim/device/file.h"
 
 #include <algorithm>
+#include <atomic>
 
 namespace drm_sim {
 
@@ -11,6 +12,26 @@ constexpr std::size_t kMaxHandlesPerFile = 1u << 20;
 bool valid_cpu_range(std::uint64_t addr, std::uint64_t size) {
   return size != 0 && is_aligned(addr, kPage4K) && is_aligned(size, kPage4K) && addr + size > addr;
 }
+
+// Bumped (under the file's mutex, after the change) whenever any file's VM
+// table changes or a file is released: a VM looked up under an unchanged
+// generation is still what its file's table holds.
+std::atomic<std::uint64_t> g_vm_tables{0};
+
+// The calling thread's last VM lookup; a weak reference, so it keeps no
+// destroyed VM alive.
+struct VmCache {
+  const DrmFile* file = nullptr;
+  std::uint32_t id = 0;
+  std::uint64_t generation = 0;
+  std::weak_ptr<Vm> vm;
+};
+__attribute__((tls_model("initial-exec"))) thread_local VmCache t_vm_cache;
+
+void vm_tables_changed() {
+  g_vm_tables.fetch_add(1, std::memory_order_acq_rel);
+}
+
 }  // namespace
 
 std::uint32_t LowestFreeId::alloc() {
@@ -92,6 +113,7 @@ Result<std::uint32_t> DrmFile::create_vm(std::uint32_t flags) {
   DRM_SIM_TRY(dev_->plan().on_alloc());
   const std::uint32_t id = vm_ids_.alloc();
   vms_.emplace(id, std::make_shared<Vm>(dev_, svm_, id, flags));
+  vm_tables_changed();
   return id;
 }
 
@@ -103,6 +125,7 @@ Status DrmFile::destroy_vm(std::uint32_t id) {
     if (it == vms_.end()) return Status::err(ENOENT);
     vm = std::move(it->second);
     vms_.erase(it);
+    vm_tables_changed();
     vm_ids_.release(id);
   }
   vm->close();  // in-flight ioctls holding a reference see ENOENT
@@ -110,9 +133,22 @@ Status DrmFile::destroy_vm(std::uint32_t id) {
 }
 
 std::shared_ptr<Vm> DrmFile::vm(std::uint32_t id) {
-  std::lock_guard<std::mutex> g(mu_);
-  auto it = vms_.find(id);
-  return it == vms_.end() ? nullptr : it->second;
+  const std::uint64_t gen = g_vm_tables.load(std::memory_order_acquire);
+  VmCache& c = t_vm_cache;
+  if (c.file == this && c.id == id && c.generation == gen) {
+    if (auto v = c.vm.lock()) return v;
+  }
+  std::shared_ptr<Vm> v;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    auto it = vms_.find(id);
+    if (it != vms_.end()) v = it->second;
+  }
+  c.file = this;
+  c.id = id;
+  c.generation = gen;
+  c.vm = v;
+  return v;
 }
 
 std::vector<std::uint32_t> DrmFile::vm_ids() {
@@ -218,6 +254,7 @@ void DrmFile::release() {
   {
     std::lock_guard<std::mutex> g(mu_);
     vms.swap(vms_);
+    vm_tables_changed();
     handles.swap(handles_);
   }
   for (auto& [id, vm] : vms) vm->close();

@@ -5,10 +5,11 @@
 // kept disjoint from the anonymous ones under the mmap lock), its GEM handles (each holds a handle
 // reference on a device BO) and its VMs. VM ids and BO handles are per file, starting at 1.
 // Locking: an internal mutex guards the handle and VM tables; it is never held while a Vm lock is
-// taken (callers get a shared_ptr<Vm> and drop it). The CPU-side members below take the mmap lock
-// (CpuBoMappings::lock()) first: mmap lock -> internal mutex -> Device::bo_mutex -> memory mutex.
-// Errors: ENOENT for unknown handles or VM ids (callers map to the uapi's errno where upstream
-// differs), ENOMEM past the per-file limits.
+// taken (callers get a shared_ptr<Vm> and drop it). vm() first tries the calling thread's last
+// lookup (a weak reference, valid while a process-wide VM-table generation is unchanged). The
+// CPU-side members below take the mmap lock (CpuBoMappings::lock()) first: mmap lock -> internal
+// mutex -> Device::bo_mutex -> memory mutex. Errors: ENOENT for unknown handles or VM ids (callers
+// map to the uapi's errno where upstream differs), ENOMEM past the per-file limits.
 #pragma once
 
 #include <cstdint>

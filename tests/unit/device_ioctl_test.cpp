@@ -173,6 +173,28 @@ TEST(DrmSimOpen, ClosingAnFdThisThreadUsedReleasesItsFile) {
   EXPECT_TRUE(file.expired());
 }
 
+TEST(DrmSimOpen, AReusedVmIdReachesTheNewVmWhileTheOldOneIsStillAlive) {
+  // given VM 1 used by this thread (its VM lookup cache is warm) and kept
+  // alive elsewhere, as by an ioctl in flight
+  ScopedFd dev = open_sim();
+  ASSERT_EQ(make_vm(dev.get()), 1u);
+  const auto file = drm_sim::file_from_fd(dev.get());
+  const std::shared_ptr<drm_sim::Vm> old = file->vm(1);
+  ASSERT_NE(old, nullptr);
+  drm_sim_vm_stats st{};
+  st.vm_id = 1;
+  ASSERT_EQ(drm_sim_ioctl(dev.get(), DRM_IOCTL_SIM_VM_STATS, &st), 0);
+  // when VM 1 is destroyed and its id reused by a new VM
+  drm_xe_vm_destroy d{};
+  d.vm_id = 1;
+  ASSERT_EQ(drm_sim_ioctl(dev.get(), DRM_IOCTL_XE_VM_DESTROY, &d), 0);
+  ASSERT_EQ(make_vm(dev.get()), 1u);
+  // then lookups of id 1 reach the new VM
+  EXPECT_NE(file->vm(1), old);
+  EXPECT_NE(file->vm(1), nullptr);
+  EXPECT_TRUE(old->closed());
+}
+
 TEST(DrmSimOpen, EachOpenNumbersItsVmsFromOne) {
   // given
   ScopedFd a = open_sim();
