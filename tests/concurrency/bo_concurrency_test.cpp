@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "concurrency/concurrency_util.h"
 #include "concurrency/watchdog.h"
 #include "drm_sim/drm_sim.h"
 #include "drm_sim/ioctl/fd_table.h"
@@ -52,35 +53,6 @@ struct FileCtx {
   int fd = -1;
   std::array<std::uint32_t, kVmsPerFile> vms{};
 };
-
-struct Failures {
-  std::atomic<int> count{0};
-  std::mutex mu;
-  std::vector<std::string> first;
-  void add(const std::string& what) {
-    ++count;
-    std::lock_guard<std::mutex> g(mu);
-    if (first.size() < 10) first.push_back(what);
-  }
-};
-
-int bind_one(int fd, std::uint32_t vm, const drm_xe_vm_bind_op& op) {
-  drm_xe_vm_bind b{};
-  b.vm_id = vm;
-  b.num_binds = 1;
-  b.bind = op;
-  return drm_sim_ioctl(fd, DRM_IOCTL_XE_VM_BIND, &b);
-}
-
-int cpu_mmap(int fd, std::uint32_t op, std::uint64_t addr, std::uint64_t size,
-             std::uint64_t offset = 0) {
-  drm_sim_cpu_mmap m{};
-  m.addr = addr;
-  m.size = size;
-  m.op = op;
-  m.mmap_offset = offset;
-  return drm_sim_ioctl(fd, DRM_IOCTL_SIM_CPU_MMAP, &m);
-}
 
 // One 8-byte access at addr by the GPU (vm != 0) or the CPU (vm 0). Data
 // backing: a read returns its bytes in *value, an atomic the old word.

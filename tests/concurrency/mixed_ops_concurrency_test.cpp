@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "concurrency/concurrency_util.h"
 #include "concurrency/watchdog.h"
 #include "drm_sim/drm_sim.h"
 #include "drm_sim/ioctl/fd_table.h"
@@ -28,14 +29,6 @@ struct Shared {
   std::uint32_t vm = 0;
   std::atomic<int> unexpected{0};
 };
-
-int bind_one(int fd, std::uint32_t vm, const drm_xe_vm_bind_op& op) {
-  drm_xe_vm_bind b{};
-  b.vm_id = vm;
-  b.num_binds = 1;
-  b.bind = op;
-  return drm_sim_ioctl(fd, DRM_IOCTL_XE_VM_BIND, &b);
-}
 
 drm_xe_vm_bind_op mirror_op(std::uint64_t page, std::uint64_t pages) {
   drm_xe_vm_bind_op o{};

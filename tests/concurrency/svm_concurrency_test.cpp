@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "concurrency/concurrency_util.h"
 #include "concurrency/watchdog.h"
 #include "drm_sim/drm_sim.h"
 #include "drm_sim/ioctl/fd_table.h"
@@ -51,33 +52,6 @@ struct PageRecord {
   bool mapped = false;
   std::uint64_t word = 0;  // the page's first 8 bytes, little-endian
 };
-
-struct Failures {
-  std::atomic<int> count{0};
-  std::mutex mu;
-  std::vector<std::string> first;
-  void add(const std::string& what) {
-    ++count;
-    std::lock_guard<std::mutex> g(mu);
-    if (first.size() < 10) first.push_back(what);
-  }
-};
-
-int bind_one(int fd, std::uint32_t vm, const drm_xe_vm_bind_op& op) {
-  drm_xe_vm_bind b{};
-  b.vm_id = vm;
-  b.num_binds = 1;
-  b.bind = op;
-  return drm_sim_ioctl(fd, DRM_IOCTL_XE_VM_BIND, &b);
-}
-
-int cpu_mmap(int fd, std::uint32_t op, std::uint64_t page, std::uint64_t pages) {
-  drm_sim_cpu_mmap m{};
-  m.addr = page * kPage;
-  m.size = pages * kPage;
-  m.op = op;
-  return drm_sim_ioctl(fd, DRM_IOCTL_SIM_CPU_MMAP, &m);
-}
 
 // One 8-byte access at the start of a page; *result gets the access's own
 // result, the return value is the ioctl's.
@@ -115,7 +89,8 @@ class Worker {
   void run(int thread_no) {
     // Start with the whole run mapped.
     st_.op = "cpu map (initial)";
-    expect_ok(cpu_mmap(f_.fd, DRM_SIM_CPU_MMAP_MAP, first_, kPagesPerThread), "initial cpu map");
+    expect_ok(cpu_mmap(f_.fd, DRM_SIM_CPU_MMAP_MAP, first_ * kPage, kPagesPerThread * kPage),
+              "initial cpu map");
     for (auto& p : pages_) p = PageRecord{true, 0};
     for (int i = 0; i < kIterations; ++i) {
       st_.iteration = static_cast<unsigned long>(i);
@@ -252,11 +227,12 @@ class Worker {
     }
     if (none_mapped) {
       st_.op = "cpu map";
-      expect_ok(cpu_mmap(f_.fd, DRM_SIM_CPU_MMAP_MAP, first_ + p, n), "cpu map");
+      expect_ok(cpu_mmap(f_.fd, DRM_SIM_CPU_MMAP_MAP, (first_ + p) * kPage, n * kPage), "cpu map");
       for (std::uint64_t i = p; i < p + n; ++i) pages_[i] = PageRecord{true, 0};
     } else {
       st_.op = "cpu unmap";
-      expect_ok(cpu_mmap(f_.fd, DRM_SIM_CPU_MMAP_UNMAP, first_ + p, n), "cpu unmap");
+      expect_ok(cpu_mmap(f_.fd, DRM_SIM_CPU_MMAP_UNMAP, (first_ + p) * kPage, n * kPage),
+                "cpu unmap");
       for (std::uint64_t i = p; i < p + n; ++i) pages_[i] = PageRecord{false, 0};
     }
     (void)all_mapped;
@@ -425,7 +401,7 @@ TEST(SvmConcurrencyTest, ClosingAFileWhileItsPagesMigrateReleasesItsVramAndEvery
     ASSERT_EQ(drm_sim_ioctl(a, DRM_IOCTL_XE_VM_CREATE, &c), 0);
     const std::uint32_t vm = c.vm_id;
     constexpr std::uint64_t kPages = 2048;
-    ASSERT_EQ(cpu_mmap(a, DRM_SIM_CPU_MMAP_MAP, 0, kPages), 0);
+    ASSERT_EQ(cpu_mmap(a, DRM_SIM_CPU_MMAP_MAP, 0, kPages * kPage), 0);
     drm_xe_vm_bind_op mirror{};
     mirror.range = kPages * kPage;
     mirror.op = DRM_XE_VM_BIND_OP_MAP;
