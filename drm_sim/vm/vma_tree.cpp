@@ -637,10 +637,8 @@ void VmaTree::replace(const Vma& v) {
 void VmaTree::replace_split(const Vma* pieces, int n) {
   assert(n >= 1 && n <= 3);
   Impl& m = *impl_;
-  const Pos p = m.find_exact(pieces[0].start);
-  if (!p.valid()) precondition_failed("split of a start that is not in the tree");
-  Impl::rec(p) = pieces[0];
-  m.finger = p;
+  replace(pieces[0]);  // leaves the finger on the old (now first) piece
+  const Pos p = m.finger;
   // The pieces go after the old key in its leaf when that leaf has room and
   // a later key of it bounds them; after a leaf's last key the separator
   // above decides between this leaf and the next (see insert()).
