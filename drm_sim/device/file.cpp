@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <utility>
+
+#include "drm_sim/core/last_lookup.h"
 
 namespace drm_sim {
 
@@ -18,15 +21,10 @@ bool valid_cpu_range(std::uint64_t addr, std::uint64_t size) {
 // generation is still what its file's table holds.
 std::atomic<std::uint64_t> g_vm_tables{0};
 
-// The calling thread's last VM lookup; a weak reference, so it keeps no
-// destroyed VM alive.
-struct VmCache {
-  const DrmFile* file = nullptr;
-  std::uint32_t id = 0;
-  std::uint64_t generation = 0;
-  std::weak_ptr<Vm> vm;
-};
-__attribute__((tls_model("initial-exec"))) thread_local VmCache t_vm_cache;
+// The calling thread's last VM lookup.
+__attribute__((tls_model(
+    "initial-exec"))) thread_local LastLookup<std::pair<const DrmFile*, std::uint32_t>, Vm>
+    t_last_vm;
 
 void vm_tables_changed() {
   g_vm_tables.fetch_add(1, std::memory_order_acq_rel);
@@ -134,21 +132,11 @@ Status DrmFile::destroy_vm(std::uint32_t id) {
 
 std::shared_ptr<Vm> DrmFile::vm(std::uint32_t id) {
   const std::uint64_t gen = g_vm_tables.load(std::memory_order_acquire);
-  VmCache& c = t_vm_cache;
-  if (c.file == this && c.id == id && c.generation == gen) {
-    if (auto v = c.vm.lock()) return v;
-  }
-  std::shared_ptr<Vm> v;
-  {
+  return t_last_vm.get({this, id}, gen, [&]() -> std::shared_ptr<Vm> {
     std::lock_guard<std::mutex> g(mu_);
     auto it = vms_.find(id);
-    if (it != vms_.end()) v = it->second;
-  }
-  c.file = this;
-  c.id = id;
-  c.generation = gen;
-  c.vm = v;
-  return v;
+    return it == vms_.end() ? nullptr : it->second;
+  });
 }
 
 std::vector<std::uint32_t> DrmFile::vm_ids() {

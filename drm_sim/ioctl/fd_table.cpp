@@ -8,7 +8,8 @@
 #include <cerrno>
 #include <shared_mutex>
 #include <unordered_map>
-#include <vector>
+
+#include "drm_sim/core/last_lookup.h"
 
 namespace drm_sim {
 
@@ -19,9 +20,6 @@ constexpr int kBitmapFds = 65536;
 struct Table {
   std::shared_mutex mu;
   std::atomic<std::uint64_t> generation{0};  // bumped by every install and forget
-  // fd < kBitmapFds: indexed directly (grown under the exclusive lock);
-  // larger fds: the map.
-  std::vector<std::shared_ptr<DrmFile>> low;
   std::unordered_map<int, std::shared_ptr<DrmFile>> files;
   std::atomic<std::uint64_t> bits[kBitmapFds / 64] = {};
   std::atomic<int> high_fds{0};  // files with fd >= kBitmapFds
@@ -46,15 +44,8 @@ Table& table() {
   return *t;
 }
 
-// The calling thread's last ioctl file: a weak reference, so a closed file
-// is not kept alive by a thread that used it, and the table generation it
-// was read under, so an fd closed and reused since is looked up again.
-struct FdCache {
-  int fd = -1;
-  std::uint64_t generation = 0;
-  std::weak_ptr<DrmFile> file;
-};
-__attribute__((tls_model("initial-exec"))) thread_local FdCache t_fd_cache;
+// The calling thread's last ioctl file.
+__attribute__((tls_model("initial-exec"))) thread_local LastLookup<int, DrmFile> t_last_file;
 
 }  // namespace
 
@@ -69,10 +60,6 @@ std::shared_ptr<DrmFile> file_from_fd(int fd) {
   if (!maybe_sim_fd(fd)) return nullptr;
   Table& t = table();
   std::shared_lock<std::shared_mutex> g(t.mu);
-  if (fd < kBitmapFds) {
-    return static_cast<std::size_t>(fd) < t.low.size() ? t.low[static_cast<std::size_t>(fd)]
-                                                       : nullptr;
-  }
   auto it = t.files.find(fd);
   return it == t.files.end() ? nullptr : it->second;
 }
@@ -80,15 +67,7 @@ std::shared_ptr<DrmFile> file_from_fd(int fd) {
 std::shared_ptr<DrmFile> file_for_ioctl(int fd) {
   if (!maybe_sim_fd(fd)) return nullptr;
   const std::uint64_t gen = table().generation.load(std::memory_order_acquire);
-  FdCache& c = t_fd_cache;
-  if (c.fd == fd && c.generation == gen) {
-    if (auto f = c.file.lock()) return f;
-  }
-  auto f = file_from_fd(fd);
-  c.fd = fd;
-  c.generation = gen;
-  c.file = f;
-  return f;
+  return t_last_file.get(fd, gen, [fd] { return file_from_fd(fd); });
 }
 
 int install_file(std::shared_ptr<DrmFile> file) {
@@ -96,13 +75,7 @@ int install_file(std::shared_ptr<DrmFile> file) {
   if (fd < 0) return -errno;
   Table& t = table();
   std::unique_lock<std::shared_mutex> g(t.mu);
-  if (fd < kBitmapFds) {
-    const auto i = static_cast<std::size_t>(fd);
-    if (i >= t.low.size()) t.low.resize(i + 1);
-    t.low[i] = std::move(file);
-  } else {
-    t.files[fd] = std::move(file);
-  }
+  t.files[fd] = std::move(file);
   t.mark(fd, true);
   t.generation.fetch_add(1, std::memory_order_acq_rel);
   return fd;
@@ -114,17 +87,10 @@ bool forget_fd(int fd) {
   Table& t = table();
   {
     std::unique_lock<std::shared_mutex> g(t.mu);
-    if (fd < kBitmapFds) {
-      const auto i = static_cast<std::size_t>(fd);
-      if (i >= t.low.size() || t.low[i] == nullptr) return false;
-      victim = std::move(t.low[i]);
-      t.low[i] = nullptr;
-    } else {
-      auto it = t.files.find(fd);
-      if (it == t.files.end()) return false;
-      victim = std::move(it->second);
-      t.files.erase(it);
-    }
+    auto it = t.files.find(fd);
+    if (it == t.files.end()) return false;
+    victim = std::move(it->second);
+    t.files.erase(it);
     t.mark(fd, false);
     t.generation.fetch_add(1, std::memory_order_acq_rel);
   }

@@ -4,9 +4,8 @@
 // libdrm and closed like a device node's fd. The table maps fd -> DrmFile.
 //
 // Owns: a reference on every open DrmFile. Locking: a shared mutex for the
-// table (an array indexed by fd below 65536, a map above) plus a lock-free
-// bitmap for fds < 65536, so ioctl()/close() on other fds cost one atomic
-// load. Errors: install() returns -errno (EMFILE...).
+// map plus a lock-free bitmap for fds < 65536, so ioctl()/close() on other
+// fds cost one atomic load. Errors: install() returns -errno (EMFILE...).
 #pragma once
 
 #include <memory>
