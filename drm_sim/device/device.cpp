@@ -1,6 +1,8 @@
 #include "drm_sim/device/device.h"
 
 #include <cassert>
+#include <cstdio>
+#include <cstdlib>
 
 namespace drm_sim {
 
@@ -29,20 +31,26 @@ Bo* Device::bo_locked(std::uint32_t id) {
   return it == bos_.end() ? nullptr : &it->second;
 }
 
-void Device::get_vma_ref_locked(std::uint32_t id, bool dontneed) {
+Bo& Device::referenced_bo_locked(std::uint32_t id, const char* what) {
   Bo* b = bo_locked(id);
-  assert(b != nullptr);
-  ++b->vma_refs;
-  b->dontneed_refs += dontneed ? 1 : 0;
-  note_purgeable_locked(*b);
+  if (b == nullptr) {
+    std::fprintf(stderr, "drm_sim: Device: %s of BO %u, which does not exist\n", what, id);
+    std::abort();
+  }
+  return *b;
+}
+
+void Device::get_vma_ref_locked(std::uint32_t id, bool dontneed) {
+  Bo& b = referenced_bo_locked(id, "VMA reference");
+  ++b.vma_refs;
+  b.dontneed_refs += dontneed ? 1 : 0;
+  note_purgeable_locked(b);
 }
 
 void Device::change_dontneed_locked(std::uint32_t id, int delta) {
-  Bo* b = bo_locked(id);
-  assert(b != nullptr);
-  b->dontneed_refs =
-      static_cast<std::uint32_t>(static_cast<std::int64_t>(b->dontneed_refs) + delta);
-  note_purgeable_locked(*b);
+  Bo& b = referenced_bo_locked(id, "DONTNEED change");
+  b.dontneed_refs = static_cast<std::uint32_t>(static_cast<std::int64_t>(b.dontneed_refs) + delta);
+  note_purgeable_locked(b);
 }
 
 void Device::note_purgeable_locked(Bo& b) {
@@ -52,44 +60,40 @@ void Device::note_purgeable_locked(Bo& b) {
 }
 
 void Device::put_vma_ref_locked(std::uint32_t id, bool dontneed) {
-  Bo* b = bo_locked(id);
-  assert(b != nullptr && b->vma_refs > 0);
-  --b->vma_refs;
-  b->dontneed_refs -= dontneed ? 1 : 0;
-  note_purgeable_locked(*b);
+  Bo& b = referenced_bo_locked(id, "VMA unreference");
+  assert(b.vma_refs > 0);
+  --b.vma_refs;
+  b.dontneed_refs -= dontneed ? 1 : 0;
+  note_purgeable_locked(b);
   maybe_free_locked(id);
 }
 
 void Device::put_handle_ref_locked(std::uint32_t id) {
-  Bo* b = bo_locked(id);
-  assert(b != nullptr && b->handle_refs > 0);
-  --b->handle_refs;
+  Bo& b = referenced_bo_locked(id, "handle unreference");
+  assert(b.handle_refs > 0);
+  --b.handle_refs;
   maybe_free_locked(id);
 }
 
 void Device::get_cpu_map_ref_locked(std::uint32_t id) {
-  Bo* b = bo_locked(id);
-  assert(b != nullptr);
-  ++b->cpu_map_refs;
+  ++referenced_bo_locked(id, "CPU map reference").cpu_map_refs;
 }
 
 void Device::put_cpu_map_ref_locked(std::uint32_t id) {
-  Bo* b = bo_locked(id);
-  assert(b != nullptr && b->cpu_map_refs > 0);
-  --b->cpu_map_refs;
+  Bo& b = referenced_bo_locked(id, "CPU map unreference");
+  assert(b.cpu_map_refs > 0);
+  --b.cpu_map_refs;
   maybe_free_locked(id);
 }
 
 void Device::pin_locked(std::uint32_t id) {
-  Bo* b = bo_locked(id);
-  assert(b != nullptr);
-  ++b->pins;
+  ++referenced_bo_locked(id, "pin").pins;
 }
 
 void Device::unpin_locked(std::uint32_t id) {
-  Bo* b = bo_locked(id);
-  assert(b != nullptr && b->pins > 0);
-  --b->pins;
+  Bo& b = referenced_bo_locked(id, "unpin");
+  assert(b.pins > 0);
+  --b.pins;
   maybe_free_locked(id);
 }
 

@@ -96,6 +96,9 @@ class Device {
 
  private:
   void maybe_free_locked(std::uint32_t id);
+  // The BO a reference count change names. A missing BO is a caller bug
+  // (something holds a reference to it): aborts with a message.
+  Bo& referenced_bo_locked(std::uint32_t id, const char* what);
   void note_purgeable_locked(Bo& b);  // tells the BoStore when purgeable() flips
 
   Profile profile_;
