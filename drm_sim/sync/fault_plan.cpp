@@ -116,6 +116,15 @@ Status FaultPlan::on_wait(WaitKind kind) {
   return signal_interrupts(kind) ? Status::err(EINTR) : Status::ok();
 }
 
+Status FaultPlan::on_allocs(std::uint64_t count) {
+  if (fail_alloc_at_.load(std::memory_order_relaxed) == 0) {
+    allocs_.store(allocs_.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
+    return Status::ok();
+  }
+  for (std::uint64_t i = 0; i < count; ++i) DRM_SIM_TRY(on_alloc());
+  return Status::ok();
+}
+
 Status FaultPlan::on_alloc() {
   const std::uint64_t at = fail_alloc_at_.load(std::memory_order_relaxed);
   if (at == 0) {

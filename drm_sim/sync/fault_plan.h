@@ -80,6 +80,9 @@ class FaultPlan {
   // Driver hooks.
   Status on_wait(WaitKind kind);
   Status on_alloc();
+  // count allocations in a row, as count calls of on_alloc() (stops at the
+  // first that fails), with one check of the plan while none is armed.
+  Status on_allocs(std::uint64_t count);
   // A real signal noticed by a blocking wait (sync/signal_wait.cpp).
   void note_real_signal() { real_signals_.fetch_add(1, std::memory_order_relaxed); }
   // The front door restarted an ioctl transparently (-ERESTARTSYS mode).

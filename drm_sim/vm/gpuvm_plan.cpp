@@ -45,10 +45,9 @@ Vma piece(const Vma& old, std::uint64_t lo, std::uint64_t hi) {
 
 }  // namespace
 
-void gpuvm_walk(const VmaTree& tree, const MapRequest& req, const WalkRules& rules, OpSink& sink) {
+void gpuvm_walk(const VmaTree& tree, const MapRequest& req, const WalkRules& rules, GpuvmOps& out) {
   const std::uint64_t s = req.range.lo();
   const std::uint64_t t = req.range.hi();
-  bool go_on = true;
   tree.visit(req.range, [&](const Vma& v) {
     if (rules.skip_bo_vmas && v.has_bo()) return true;
     const bool cut_below = v.start < s;
@@ -56,33 +55,30 @@ void gpuvm_walk(const VmaTree& tree, const MapRequest& req, const WalkRules& rul
     // drm_gpuvm: only VMAs with a GEM object can be kept.
     const bool keep = v.has_bo() && req.kind == VmaKind::kBo && v.bo == req.bo &&
                       v.offset + s - v.start == req.offset;
-    // Each op is built in place in the one variant handed to the sink.
     if (cut_below || cut_above) {
-      GpuvmOp op{std::in_place_type<RemapOp>};
-      auto& r = std::get<RemapOp>(op);
+      auto& r = std::get<RemapOp>(out.emplace_back(std::in_place_type<RemapOp>));
       r.old = v;
       r.keep = keep;
       if (cut_below) r.prev = piece(v, v.start, s);
       if (cut_above) r.next = piece(v, t, v.end);
-      go_on = sink.on_op(op);
-      if (go_on && rules.map_cut_pieces) {
-        op.emplace<MapOp>(MapOp{piece(v, std::max(v.start, s), std::min(v.end, t))});
-        go_on = sink.on_op(op);
+      if (rules.map_cut_pieces) {
+        out.emplace_back(std::in_place_type<MapOp>,
+                         MapOp{piece(v, std::max(v.start, s), std::min(v.end, t))});
       }
     } else if (rules.emit_unmaps) {
-      go_on = sink.on_op(GpuvmOp{std::in_place_type<UnmapOp>, UnmapOp{v, keep}});
+      out.emplace_back(std::in_place_type<UnmapOp>, UnmapOp{v, keep});
     }
-    return go_on;
+    return true;
   });
-  if (go_on && rules.map_request) sink.on_op(MapOp{req.to_vma()});
+  if (rules.map_request) out.emplace_back(std::in_place_type<MapOp>, MapOp{req.to_vma()});
 }
 
 namespace {
 
 GpuvmOps collect(const VmaTree& tree, const MapRequest& req, const WalkRules& rules) {
-  OpCollector c;
-  gpuvm_walk(tree, req, rules, c);
-  return std::move(c.ops);
+  GpuvmOps ops;
+  gpuvm_walk(tree, req, rules, ops);
+  return ops;
 }
 
 MapRequest range_only(VaRange range) {

@@ -56,23 +56,6 @@ struct MapRequest {
   Vma to_vma() const;
 };
 
-// Receives ops in walk order. Returning false stops the walk.
-class OpSink {
- public:
-  virtual ~OpSink() = default;
-  virtual bool on_op(const GpuvmOp& op) = 0;
-};
-
-// Collects ops into a list.
-class OpCollector final : public OpSink {
- public:
-  bool on_op(const GpuvmOp& op) override {
-    ops.push_back(op);
-    return true;
-  }
-  GpuvmOps ops;
-};
-
 // The one walker, driven by the rules of each mode.
 struct WalkRules {
   bool skip_bo_vmas;    // madvise: BO VMAs are never cut
@@ -84,9 +67,10 @@ inline constexpr WalkRules kSmMapRules{false, true, false, true};
 inline constexpr WalkRules kSmUnmapRules{false, true, false, false};
 inline constexpr WalkRules kMadviseRules{true, false, true, false};
 
-// Walks the VMAs overlapping req.range under `rules`, emitting ops to sink.
-// For modes without map_request, only req.range is read.
-void gpuvm_walk(const VmaTree& tree, const MapRequest& req, const WalkRules& rules, OpSink& sink);
+// Walks the VMAs overlapping req.range under `rules`, appending the ops to
+// out in walk order (each built in place). For modes without map_request,
+// only req.range is read.
+void gpuvm_walk(const VmaTree& tree, const MapRequest& req, const WalkRules& rules, GpuvmOps& out);
 
 GpuvmOps plan_map(const VmaTree& tree, const MapRequest& req);
 GpuvmOps plan_unmap(const VmaTree& tree, VaRange range);

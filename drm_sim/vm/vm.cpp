@@ -223,11 +223,10 @@ Status Vm::apply_ops(const GpuvmOps& ops, Journal* j) {
   std::size_t removed = 0;
   FaultPlan& plan = dev_->plan();
   for (const auto& op : ops) {
-    const std::size_t n = new_vmas(op);
-    for (std::size_t i = 0; i < n; ++i) DRM_SIM_TRY(plan.on_alloc());
-    added += n;
+    added += new_vmas(op);
     removed += std::holds_alternative<MapOp>(op) ? 0 : 1;  // UNMAP and REMAP drop the old VMA
   }
+  DRM_SIM_TRY(plan.on_allocs(added));
   if (added > removed && tree_.size() + (added - removed) > dev_->profile().max_vmas_per_vm) {
     return Status::err(ENOMEM);
   }
@@ -518,13 +517,12 @@ Status Vm::madvise(const MadviseRequest& req, FunctionRef<Status()> resolve_devm
     return Status::err(EINVAL);
   }
   const VaRange range = VaRange::from_bounds(req.start, end);
-  OpCollector& collector = scratch_ops_;  // reused under the write lock: no allocation
-  collector.ops.clear();
+  GpuvmOps& ops = scratch_ops_;  // reused under the write lock: no allocation
+  ops.clear();
   MapRequest walk_req;
   walk_req.range = range;
   tree_.seek(range.lo());
-  gpuvm_walk(tree_, walk_req, kMadviseRules, collector);
-  const GpuvmOps& ops = collector.ops;
+  gpuvm_walk(tree_, walk_req, kMadviseRules, ops);
   if (!ops.empty()) {
     DRM_SIM_TRY(apply_ops(ops, nullptr));
     for (const auto& op : ops) {

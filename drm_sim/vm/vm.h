@@ -180,7 +180,7 @@ class Vm {
   std::atomic<std::uint64_t> queries_{0};
   // madvise scratch buffers, reused across calls (guarded by lock_, write).
   std::unique_ptr<Journal> scratch_journal_;  // bind's undo journal, reused (write lock)
-  OpCollector scratch_ops_;
+  GpuvmOps scratch_ops_;
   std::vector<Vma*> scratch_vmas_;
   std::vector<std::uint32_t> scratch_bos_;
 };
