@@ -22,8 +22,10 @@
 //    last key.
 //  - Unused key slots hold kNoKey, so the searches count "keys <= addr" over
 //    the whole fixed-size array without a branch on the node's fill.
-//  - Leaves are split in half, except a full rightmost leaf appended to at
-//    its end (in-order bulk binds), which starts a new leaf and stays full.
+//  - Leaves are split in half. Appends at the end of the rightmost leaf
+//    (in-order bulk binds) fill it to kAppendFill only and then start a new
+//    leaf, so that every bulk-loaded leaf has room for two madvise splits
+//    (each adds two VMAs next to an existing one) without a leaf split.
 //    A leaf or inner node that falls to a quarter merges with a sibling when
 //    both fit in one node; the right node always merges into the left one,
 //    so the leftmost leaf is never freed and separators stay valid bounds.
@@ -46,6 +48,9 @@ namespace drm_sim {
 namespace {
 
 constexpr int kLeafCap = 16;
+// Keys an in-order append leaves in a leaf before starting the next one.
+constexpr int kAppendFill = 12;
+static_assert(kAppendFill + 4 <= kLeafCap, "room for two splits of three");
 constexpr int kInnerCap = 32;  // children
 constexpr std::uint64_t kNoKey = ~std::uint64_t{0};
 constexpr int kMaxHeight = 16;  // 32^15 leaves: far beyond any VA space
@@ -131,6 +136,7 @@ struct VmaTree::Impl {
   int height = 0;  // inner levels above the leaves; 0: the root is a leaf
   Leaf* first = nullptr;
   std::size_t count = 0;
+  std::size_t leaves = 0;
   Pos finger;
 
   Impl() { reset(); }
@@ -152,6 +158,7 @@ struct VmaTree::Impl {
     l->n = 0;
     l->prev = nullptr;
     l->next = nullptr;
+    ++leaves;
     return l;
   }
   Inner* new_inner() {
@@ -160,7 +167,10 @@ struct VmaTree::Impl {
     in->n = 0;
     return in;
   }
-  void free_leaf(Leaf* l) { arena.deallocate(l, sizeof(Leaf)); }
+  void free_leaf(Leaf* l) {
+    arena.deallocate(l, sizeof(Leaf));
+    --leaves;
+  }
   void free_inner(Inner* in) { arena.deallocate(in, sizeof(Inner)); }
 
   static Vma& rec(Pos p) { return p.leaf->recs[p.leaf->slot[p.i]]; }
@@ -352,26 +362,30 @@ struct VmaTree::Impl {
     in->keys[in->n - 1] = kNoKey;
   }
 
+  // Whether a key at index i of leaf l goes after every key of the tree.
+  static bool is_append(const Leaf* l, int i) { return l->next == nullptr && i == l->n; }
+
   // Inserts v by a descent, splitting as needed. Returns its position.
   Pos insert_slow(const Vma& v) {
     PathStep path[kMaxHeight];
     Leaf* l = descend(v.start, path);
     int i = count_le(l->keys, v.start);
     assert((i == 0 || l->keys[i - 1] != v.start) && "insert over an existing start");
-    if (l->n < kLeafCap) {
+    const bool append = is_append(l, i);
+    if (l->n < (append ? kAppendFill : kLeafCap)) {
       leaf_put(l, i, v);
       return {l, i};
     }
     Leaf* r = new_leaf();
-    // Appending to the last leaf (binds in address order): keep it full.
-    const int keep = (l->next == nullptr && i == kLeafCap) ? kLeafCap : kLeafCap / 2;
+    // An append starts the new leaf and leaves this one as it is.
+    const int keep = append ? l->n : kLeafCap / 2;
     leaf_move_tail(l, keep, r);
     r->next = l->next;
     r->prev = l;
     if (l->next != nullptr) l->next->prev = r;
     l->next = r;
     Pos at;
-    if (i < keep || (i == keep && keep < kLeafCap)) {
+    if (!append && i <= keep) {
       leaf_put(l, i, v);
       at = {l, i};
     } else {
@@ -603,7 +617,8 @@ void VmaTree::insert(const Vma& v) {
   // end the separator above decides between this leaf and the next, which
   // only a descent knows.
   const Pos f = m.floor(v.start);
-  if (f.valid() && (f.i + 1 < f.leaf->n || f.leaf->next == nullptr) && f.leaf->n < kLeafCap) {
+  if (f.valid() && (f.i + 1 < f.leaf->n || f.leaf->next == nullptr) &&
+      f.leaf->n < (Impl::is_append(f.leaf, f.i + 1) ? kAppendFill : kLeafCap)) {
     assert(Impl::key(f) != v.start && "insert over an existing start");
     Impl::leaf_put(f.leaf, f.i + 1, v);
     m.finger = {f.leaf, f.i + 1};
@@ -655,6 +670,10 @@ void VmaTree::clear() {
   Impl& m = *impl_;
   m.free_all(m.root, m.height);
   m.reset();
+}
+
+std::size_t VmaTree::leaf_count() const {
+  return impl_->leaves;
 }
 
 std::size_t VmaTree::memory_bytes() const {

@@ -1,9 +1,11 @@
 // drm_sim/vm/vma_tree.h — the ordered set of a VM's VMAs.
 //
 // Owns: every Vma of one VM (by value). A B+tree keyed by start address
-// keeps the VMA records in its leaves (16 per leaf, ~1 KiB; inner nodes of
-// 32 children), so lookup, insertion and erase are O(log n), and the
-// lookup, shortening and two inserts of one madvise split touch one leaf.
+// keeps the VMA records in its leaves (16 per leaf, ~1 KiB; VMAs bound in
+// address order fill a leaf to 12 only, leaving room for the two extra
+// pieces of one madvise split; inner nodes have 32 children), so lookup,
+// insertion and erase are O(log n), and the lookup, shortening and two
+// inserts of one madvise split touch one leaf.
 // Nodes live in a per-tree NodeArena (huge pages once it passes 4 MiB),
 // which the tree releases only when it is destroyed. The tree remembers the
 // position of its last lookup or change (see seek()), so the lookups and
@@ -74,6 +76,10 @@ class VmaTree {
   // the leaf's keys. Aborts when no VMA starts at pieces[0].start.
   void replace_split(const Vma* pieces, int n);
   void clear();
+
+  // Leaves in use (each holds up to 16 VMAs; in-order appends fill them to
+  // 12, so that madvise splits next to their VMAs find room).
+  std::size_t leaf_count() const;
 
   // Host bytes mapped by the tree's arena for its nodes (records included):
   // the peak footprint, rounded up to the arena's regions.

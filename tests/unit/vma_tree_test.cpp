@@ -182,7 +182,7 @@ TEST(VmaTree, EmptyTreeFindsNothing) {
   EXPECT_EQ(t.check_invariants(kVaEnd), "");
 }
 
-TEST(VmaTree, AppendInAddressOrderKeepsLeavesFull) {
+TEST(VmaTree, AppendInAddressOrderStaysCompact) {
   // A million VMAs bound in address order (the benchmark's fixture) should
   // not cost more than when they were inserted at random.
   VmaTree seq;
@@ -195,10 +195,32 @@ TEST(VmaTree, AppendInAddressOrderKeepsLeavesFull) {
   EXPECT_EQ(seq.check_invariants(kVaEnd), "");
   EXPECT_EQ(rnd.check_invariants(kVaEnd), "");
   EXPECT_EQ(all_of(seq), all_of(rnd));
+  // Leaves of 12 in address order; random inserts split leaves in half, so
+  // theirs hold between 8 and 16.
+  EXPECT_EQ(seq.leaf_count(), (100000 + 11) / 12);
+  EXPECT_LE(seq.leaf_count(), rnd.leaf_count());
   // memory_bytes() counts the arena's mapped regions, which grow by
-  // doubling, so only the order and the 128 B/VMA bound are exact.
-  EXPECT_LT(seq.memory_bytes(), rnd.memory_bytes());
+  // doubling, so only the 128 B/VMA bound is exact.
   EXPECT_LT(static_cast<double>(seq.memory_bytes()) / 100000.0, 128.0);
+}
+
+TEST(VmaTree, LeavesBoundInAddressOrderTakeTwoSplitsWithoutALeafSplit) {
+  // The benchmark's and a UMD's pattern: bind in address order, then madvise
+  // splits VMAs in three. Each leaf of 12 takes two splits (four more VMAs).
+  VmaTree t;
+  constexpr std::uint64_t kVmas = 1200;
+  for (std::uint64_t i = 0; i < kVmas; ++i) t.insert(vma_at((1 + 8 * i) * kPage, 4, 0));
+  const std::size_t leaves = t.leaf_count();
+  ASSERT_EQ(leaves, kVmas / 12);
+  for (std::uint64_t i = 0; i < kVmas; i += 6) {  // VMAs 0 and 6 of every leaf
+    const std::uint64_t a = (1 + 8 * i) * kPage;
+    const Vma pieces[3] = {vma_at(a, 1, 0), vma_at(a + kPage, 1, 1), vma_at(a + 2 * kPage, 2, 0)};
+    t.seek(a + kPage);
+    t.replace_split(pieces, 3);
+  }
+  EXPECT_EQ(t.size(), kVmas + 2 * (kVmas / 6));
+  EXPECT_EQ(t.leaf_count(), leaves);
+  EXPECT_EQ(t.check_invariants(kVaEnd), "");
 }
 
 TEST(VmaTree, SmallRandomRunsMatchAMapAfterEveryStep) {
@@ -278,24 +300,25 @@ TEST(VmaTree, SplitInThreeNextToTheFingerMatchesTheMap) {
 TEST(VmaTree, SplitPiecesPastAStaleSeparatorGoToTheLeafADescentFinds) {
   // Erases never update separators, so the addresses between a leaf's last
   // VMA and the separator above the next leaf may belong to the next leaf.
-  // Forty one-page VMAs in address order fill leaves of 16: separator 33p
-  // sits above the first leaf (whose last VMA is [31p, 32p)).
+  // Forty one-page VMAs in address order fill leaves of 12: separator 25p
+  // sits above the first leaf (whose last VMA is [23p, 24p)).
   VmaTree t;
   for (std::uint64_t i = 0; i < 40; ++i) t.insert(vma_at((2 * i + 1) * kPage, 1, 0));
-  t.erase(33 * kPage);  // the separator stays 33p
-  t.erase(1 * kPage);   // room in the first leaf
+  ASSERT_EQ(t.leaf_count(), 4u);
+  t.erase(25 * kPage);  // the separator stays 25p
+  t.erase(1 * kPage);   // fewer keys in the first leaf
   t.erase(3 * kPage);
-  t.replace(vma_at(31 * kPage, 3, 0));  // [31p, 34p): past the separator
-  const Vma pieces[3] = {vma_at(31 * kPage, 1, 0), vma_at(32 * kPage, 1, 1),
-                         vma_at(33 * kPage, 1, 0)};
-  t.seek(32 * kPage);
+  t.replace(vma_at(23 * kPage, 3, 0));  // [23p, 26p): past the separator
+  const Vma pieces[3] = {vma_at(23 * kPage, 1, 0), vma_at(24 * kPage, 1, 1),
+                         vma_at(25 * kPage, 1, 0)};
+  t.seek(24 * kPage);
   t.replace_split(pieces, 3);
-  // [33p, 34p) must be in the leaf right of the separator: the structure
+  // [25p, 26p) must be in the leaf right of the separator: the structure
   // check compares every key with the separators above it.
   ASSERT_EQ(t.check_invariants(kVaEnd), "");
-  EXPECT_EQ(t.at(33 * kPage), pieces[2]);
-  t.erase(33 * kPage);  // erase descends without the finger
-  t.erase(32 * kPage);
+  EXPECT_EQ(t.at(25 * kPage), pieces[2]);
+  t.erase(25 * kPage);  // erase descends without the finger
+  t.erase(24 * kPage);
   EXPECT_EQ(t.size(), 37u);  // 40 - 3 erased + 2 pieces - 2 erased
   EXPECT_EQ(t.check_invariants(kVaEnd), "");
 }
