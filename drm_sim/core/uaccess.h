@@ -4,7 +4,9 @@
 //
 // As the kernel does, an unmapped or too-short user buffer gives EFAULT and
 // never a crash: the copy goes through process_vm_readv/writev on our own
-// process, which validates the address range. Owns nothing. Locking: none.
+// process, which validates the address range. Owns the cached pid of this
+// process (cleared in a fork child by an atfork handler; a raw clone() that
+// skips the handlers is not supported). Locking: none (an atomic).
 // Errors: EFAULT.
 #pragma once
 

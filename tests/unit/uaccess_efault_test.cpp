@@ -7,12 +7,16 @@
 // query reply buffer. Where the spec says the VM is unchanged (a bind array is
 // all-or-nothing, §6; madvise's retained_ptr check is step 3, before any
 // change, §3; the query changes nothing), the whole VMA layout is compared.
+// Also: a copy in a fork child reaches the child (the pid is cached).
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include "drm_sim/core/uaccess.h"
 #include "tests/unit/ioctl_test_util.h"
 
 namespace drm_sim_test {
@@ -403,6 +407,35 @@ TEST_F(UaccessEfaultTest, DeviceQueryDataUnmappedFailsWithEfault) {
     q.data = addr_of(buf.tail(q.size));
     EXPECT_EQ(drm_sim_ioctl(fd(), DRM_IOCTL_XE_DEVICE_QUERY, &q), 0) << "query " << query;
   }
+}
+
+// copy_to_user caches the process id; a fork child must copy into its own
+// memory. With a stale (parent) pid the child's copy would land in the
+// parent's buffer and leave the child's unchanged.
+TEST(UaccessFork, ACopyInAForkChildWritesTheChildsMemoryNotTheParents) {
+  std::uint64_t buf = 0;
+  const std::uint64_t first = 0x1111;
+  ASSERT_TRUE(drm_sim::copy_to_user(reinterpret_cast<std::uintptr_t>(&buf), &first, sizeof first)
+                  .is_ok());  // primes the cached pid
+  ASSERT_EQ(buf, first);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::uint64_t v = 0x2222;
+    std::uint64_t back = 0;
+    const bool ok =
+        drm_sim::copy_to_user(reinterpret_cast<std::uintptr_t>(&buf), &v, sizeof v).is_ok() &&
+        buf == v &&
+        drm_sim::copy_from_user(&back, reinterpret_cast<std::uintptr_t>(&buf), sizeof back)
+            .is_ok() &&
+        back == v;
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child's copy did not reach the child's memory";
+  EXPECT_EQ(buf, first) << "the child's copy landed in the parent";
 }
 
 }  // namespace
