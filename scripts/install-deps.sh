@@ -8,6 +8,7 @@ PKGS=(
   libdrm-dev libvulkan-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libspdlog-dev libboost-dev libabsl-dev
+  clang-format clang-tidy
 )
 
 missing=()

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Style and static checks: clang-format (every C++ source must be formatted
 # with the committed .clang-format) and, with --tidy, clang-tidy (the
-# committed .clang-tidy) over the library sources using the default preset's
-# compile_commands.json.
+# committed .clang-tidy) over the simulator and UMD sources using the default
+# preset's compile_commands.json. CI runs it with --tidy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t files < <(git ls-files '*.cpp' '*.h' | grep -E '^(drm_sim|umd|bench|examples|tests|fuzz)/')
@@ -10,7 +10,7 @@ clang-format --dry-run --Werror "${files[@]}"
 echo "lint: clang-format clean (${#files[@]} files)"
 if [ "${1:-}" = "--tidy" ]; then
   [ -f build/default/compile_commands.json ] || cmake --preset default >/dev/null
-  mapfile -t srcs < <(git ls-files 'drm_sim/*.cpp')
+  mapfile -t srcs < <(git ls-files 'drm_sim/*.cpp' 'umd/*.cpp')
   clang-tidy -p build/default --quiet "${srcs[@]}"
   echo "lint: clang-tidy clean (${#srcs[@]} files)"
 fi

@@ -67,11 +67,12 @@ std::uint32_t init_from_env() {
   if (env == nullptr) return 0;
   bool ok = false;
   const std::uint32_t mask = parse(env, ok);
-  if (!ok)
+  if (!ok) {
     logger().warn(
         "DRM_SIM_DEBUG='{}': unknown category (known: "
         "ioctl,vm,bind,madvise,query,fault,migrate,profile,all)",
         env);
+  }
   return mask;
 }
 

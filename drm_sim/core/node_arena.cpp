@@ -24,10 +24,10 @@
 namespace drm_sim {
 namespace {
 
-constexpr std::size_t kFirstRegion = 64 * 1024;
-constexpr std::size_t kHugePage = 2 * 1024 * 1024;
-constexpr std::size_t kHugeFrom = 4 * 1024 * 1024;   // regions this large use THP
-constexpr std::size_t kMaxRegion = 8 * 1024 * 1024;  // bounds the unused tail
+constexpr std::size_t kFirstRegion = std::size_t{64} * 1024;
+constexpr std::size_t kHugePage = std::size_t{2} * 1024 * 1024;
+constexpr std::size_t kHugeFrom = std::size_t{4} * 1024 * 1024;   // regions this large use THP
+constexpr std::size_t kMaxRegion = std::size_t{8} * 1024 * 1024;  // bounds the unused tail
 
 }  // namespace
 
@@ -55,8 +55,8 @@ void* NodeArena::carve(std::size_t rounded) {
       const std::uintptr_t aligned = (addr + kHugePage - 1) & ~(kHugePage - 1);
       const std::size_t head = aligned - addr;
       if (head != 0) munmap(base, head);
-      if (kHugePage - head != 0) munmap(reinterpret_cast<char*>(aligned) + size, kHugePage - head);
-      base = reinterpret_cast<char*>(aligned);  // NOLINT(performance-no-int-to-ptr)
+      if (kHugePage - head != 0) munmap(base + head + size, kHugePage - head);
+      base += head;
       // Advisory: without THP the region still works with 4 KiB pages.
       madvise(base, size, MADV_HUGEPAGE);
     }

@@ -16,8 +16,8 @@
 namespace drm_sim {
 
 inline constexpr std::uint64_t kPage4K = 4096;
-inline constexpr std::uint64_t kPage64K = 64 * 1024;
-inline constexpr std::uint64_t kPage2M = 2 * 1024 * 1024;
+inline constexpr std::uint64_t kPage64K = std::uint64_t{64} * 1024;
+inline constexpr std::uint64_t kPage2M = std::uint64_t{2} * 1024 * 1024;
 
 struct Bytes {
   std::uint64_t v = 0;

@@ -33,7 +33,7 @@ extern "C" __attribute__((visibility("default"))) int ioctl(int fd, unsigned lon
   return static_cast<int>(syscall(SYS_ioctl, fd, request, arg));
 }
 
-extern "C" __attribute__((visibility("default"))) int close(int fd) noexcept {
+extern "C" __attribute__((visibility("default"))) int close(int fd) {
   if (drm_sim::maybe_sim_fd(fd)) drm_sim::forget_fd(fd);
   return static_cast<int>(syscall(SYS_close, fd));
 }

@@ -45,8 +45,10 @@ DeviceMemory::DeviceMemory(const Profile& profile, FaultPlan& plan)
       mu_(memory_mutex_for(profile.interconnect_group)),
       tiles_(profile.num_tiles),
       copy_(profile.timing) {
-  for (std::uint16_t t = 0; t < tiles_.size(); ++t) {
-    if (const MemRegionDesc* r = profile.vram_for_tile(t)) tiles_[t].size = r->size;
+  for (std::size_t t = 0; t < tiles_.size(); ++t) {
+    if (const MemRegionDesc* r = profile.vram_for_tile(static_cast<std::uint16_t>(t))) {
+      tiles_[t].size = r->size;
+    }
   }
 }
 
@@ -168,7 +170,7 @@ struct SvmSpace::Index {
 };
 
 struct SvmSpace::RangeLookup {
-  VmRanges* ranges;
+  VmRanges* ranges = nullptr;
   // ranges->tree.upper_bound(addr); unset when a 4 KiB range covers addr.
   absl::btree_map<std::uint64_t, GpuRange>::iterator above;
 };
@@ -824,8 +826,9 @@ Result<VaRange> SvmSpace::populate_locked(std::uint32_t vm_id, const FaultVma& v
       const auto below = std::prev(above);
       near.push_back(VaRange::from_bounds(below->first, below->second.end));
     }
-    if (above != ranges.end())
+    if (above != ranges.end()) {
       near.push_back(VaRange::from_bounds(above->first, above->second.end));
+    }
     if (pt != nullptr) {
       near_page_ranges(pt, addr, vma.range, VaRange::from_bounds(map_start, m->end), near);
     }
@@ -1062,8 +1065,9 @@ std::vector<VaRange> SvmSpace::gpu_ranges(std::uint32_t vm_id) {
   for (auto& [start, m] : maps_) {
     const std::uint8_t* const t = page_range_tiles(m, vm_id);
     for (std::size_t i = 0; t != nullptr && i < m.pages.size(); ++i) {
-      if (t[i] != 0)
+      if (t[i] != 0) {
         out.push_back(VaRange::from_bounds(start + i * kPage, start + (i + 1) * kPage));
+      }
     }
   }
   std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(larger), out.end(),

@@ -291,7 +291,7 @@ class SvmSpace final : public ChunkOwner {
   };
   static_assert(sizeof(PageState) == 16);
   struct Mapping {
-    std::uint64_t end;
+    std::uint64_t end = 0;
     std::vector<PageState> pages;
     std::byte* data = nullptr;  // data mode: the process's bytes
     // Per page: the 4 KiB VRAM chunk holding it, valid where the page's

@@ -43,7 +43,9 @@ class SimTime {
   static SimTime from_ns_rounded(double ns) {
     // The fault and access paths round once per access: an add and a
     // truncation instead of a libm call for the (usual) non-negative values.
-    return SimTime(ns >= 0.0 ? static_cast<std::int64_t>(ns + 0.5) : round_negative(ns));
+    return SimTime(
+        ns >= 0.0 ? static_cast<std::int64_t>(ns + 0.5)  // NOLINT(bugprone-incorrect-roundings)
+                  : round_negative(ns));
   }
 
   constexpr std::int64_t ns() const { return ns_; }

@@ -57,6 +57,9 @@ constexpr int kMaxHeight = 16;  // 32^15 leaves: far beyond any VA space
 
 static_assert(std::is_trivially_copyable_v<Vma>, "records are moved with memcpy-like copies");
 
+// Leaves and inner nodes live in the NodeArena and are set up field by field
+// by new_leaf() / new_inner(); records are written only into used slots.
+// NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)
 struct Leaf {
   std::uint64_t keys[kLeafCap];  // sorted; kNoKey past n
   std::uint8_t slot[kLeafCap];   // keys[i]'s record is recs[slot[i]]
@@ -698,8 +701,9 @@ std::string VmaTree::check_invariants(std::uint64_t va_end) const {
       if (v.start >= v.end) return "empty or inverted vma " + to_string(v);
       if (v.end > va_end) return "vma outside the VA space " + to_string(v);
       if (!first && v.start < prev_end) return "overlapping vma " + to_string(v);
-      if ((v.kind == VmaKind::kBo) != (v.bo != 0))
+      if ((v.kind == VmaKind::kBo) != (v.bo != 0)) {
         return "bo id does not match kind " + to_string(v);
+      }
       prev_end = v.end;
       first = false;
       ++chained;

@@ -16,8 +16,9 @@
  * All structs are naturally aligned with explicit padding (no compiler
  * padding); sizes and key offsets are checked at the end of this file.
  */
-#ifndef _UAPI_XE_DRM_H_
-#define _UAPI_XE_DRM_H_
+/* Upstream's include guard, so this header and the kernel's never both apply. */
+#ifndef _UAPI_XE_DRM_H_ /* NOLINT(bugprone-reserved-identifier) */
+#define _UAPI_XE_DRM_H_ /* NOLINT(bugprone-reserved-identifier) */
 
 #include <drm.h>
 #include <stddef.h>

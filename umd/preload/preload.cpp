@@ -181,6 +181,8 @@ __attribute__((visibility("default"))) int openat64(int dirfd, const char* path,
 }
 
 // _FORTIFY_SOURCE entry points (no mode: they are used only without O_CREAT).
+// Their names are glibc's own (reserved) symbols, which is the point here.
+// NOLINTBEGIN(bugprone-reserved-identifier)
 __attribute__((visibility("default"))) int __open_2(const char* path, int flags) {
   return do_open<0>(path, flags, 0, "open");
 }
@@ -193,6 +195,7 @@ __attribute__((visibility("default"))) int __openat_2(int dirfd, const char* pat
 __attribute__((visibility("default"))) int __openat64_2(int dirfd, const char* path, int flags) {
   return do_openat<3>(dirfd, path, flags, 0, "openat64");
 }
+// NOLINTEND(bugprone-reserved-identifier)
 
 __attribute__((visibility("default"))) int ioctl(int fd, unsigned long request, ...) noexcept {
   va_list ap;
