@@ -5,6 +5,8 @@
 // Layout: VMA i is a 4-page CPU-address-mirror VMA at page 1 + 8*i (holes in
 // between, so nothing merges). VMAs are visited in a fixed random order
 // ("rand", the figure the targets use) or in address order ("seq").
+// BM_MemoryLatency gives this machine's load latency from cache and DRAM in
+// the same run, which the summary uses to explain the 1 M figures.
 // Targets (issue 3): splitting madvise >= 10x faster per call than the
 // kernel's at the same VMA count; 1 M within 2x of 1 K per call; <= 128
 // host bytes per VMA at 1 M. The summary printed at the end checks them.
@@ -246,6 +248,41 @@ void BM_KernelMadviseSplitMerge(benchmark::State& st) {
   munmap(bg, bg_bytes);
 }
 
+// This machine's load latency from a working set of `MiB` mebibytes: a chase
+// through randomly linked cache lines (huge pages advised), 64 dependent
+// loads per iteration. It explains the tree's 64 K and 1 M figures: a random
+// madvise at 1 M VMAs waits on DRAM for its leaf, at 64 K on the L3.
+void BM_MemoryLatency(benchmark::State& st) {
+  constexpr std::size_t kLine = 64;
+  constexpr int kLoadsPerIter = 64;
+  const std::size_t bytes = static_cast<std::size_t>(st.range(0)) << 20;
+  const std::size_t lines = bytes / kLine;
+  void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) {
+    st.SkipWithError("mmap failed");
+    return;
+  }
+  madvise(m, bytes, MADV_HUGEPAGE);
+  auto* words = static_cast<std::size_t*>(m);
+  constexpr std::size_t kWordsPerLine = kLine / sizeof(std::size_t);
+  std::vector<std::uint32_t> order(lines);
+  std::iota(order.begin(), order.end(), 0u);
+  std::shuffle(order.begin(), order.end(), std::mt19937(11));
+  for (std::size_t i = 0; i < lines; ++i) {
+    words[order[i] * kWordsPerLine] = order[(i + 1) % lines] * kWordsPerLine;
+  }
+  std::size_t at = order[0] * kWordsPerLine;
+  for (std::size_t i = 0; i < lines; ++i) at = words[at];  // warm caches and TLB
+  for (auto _ : st) {
+    for (int i = 0; i < kLoadsPerIter; ++i) at = words[at];
+  }
+  benchmark::DoNotOptimize(at);
+  st.counters["ns_per_load"] =
+      benchmark::Counter(static_cast<double>(st.iterations()) * kLoadsPerIter,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  munmap(m, bytes);
+}
+
 constexpr std::int64_t k1K = 1024;
 constexpr std::int64_t k64K = 64 * 1024;
 constexpr std::int64_t k1M = 1024 * 1024;
@@ -254,6 +291,7 @@ BENCHMARK(BM_MadviseExactVma)->ArgsProduct({{k1K, k64K, k1M}, {0, 1}})->ArgNames
 BENCHMARK(BM_MadviseSplit3)->ArgsProduct({{k1K, k64K, k1M}, {0, 1}})->ArgNames({"vmas", "rand"});
 BENCHMARK(BM_QueryOneVma)->ArgsProduct({{k1K, k64K, k1M}, {0, 1}})->ArgNames({"vmas", "rand"});
 BENCHMARK(BM_KernelMadviseSplitMerge)->Arg(60000)->ArgName("background");
+BENCHMARK(BM_MemoryLatency)->Arg(1)->Arg(8)->Arg(128)->ArgName("MiB");
 
 void print_summary(const drm_sim_bench::SummaryReporter& rep) {
   const char* split_1k_name = "BM_MadviseSplit3/vmas:1024/rand:1";
@@ -287,6 +325,19 @@ void print_summary(const drm_sim_bench::SummaryReporter& rep) {
       const double ratio = split_1m / split_1k;
       std::printf("[%s] 1M / 1K time per call: %.2fx (target <= 2x): %s\n", clock, ratio,
                   ratio <= 2 ? "MET" : "NOT MET");
+    }
+    // This run's load latencies, and the 1 M - 1 K gap in DRAM loads.
+    const double l1 = ns("BM_MemoryLatency/MiB:1") / 64;
+    const double l8 = ns("BM_MemoryLatency/MiB:8") / 64;
+    const double l128 = ns("BM_MemoryLatency/MiB:128") / 64;
+    if (l1 > 0 && l8 > 0 && l128 > 0) {
+      std::printf(
+          "[%s] load latency, random lines: 1 MiB %.1f ns, 8 MiB %.1f ns, 128 MiB %.1f ns\n", clock,
+          l1, l8, l128);
+      if (split_1k > 0 && split_1m > 0) {
+        std::printf("[%s] 1M - 1K splitting madvise: %.0f ns, %.1f loads from 128 MiB\n", clock,
+                    split_1m - split_1k, (split_1m - split_1k) / l128);
+      }
     }
   }
   double bytes_1m = -1;
