@@ -43,14 +43,23 @@ const SummaryReporter::Row* SummaryReporter::find(const std::string& name) const
 
 int run_benchmarks(int argc, char** argv, SummaryReporter& rep) {
   std::vector<char*> args(argv, argv + argc);
-  bool has_reps = false;
-  for (char* a : args) has_reps = has_reps || std::strncmp(a, "--benchmark_repetitions", 23) == 0;
+  auto given = [&](const char* flag) {
+    for (char* a : args) {
+      if (std::strncmp(a, flag, std::strlen(flag)) == 0) return true;
+    }
+    return false;
+  };
   std::string reps = "--benchmark_repetitions=5";
   std::string aggr = "--benchmark_report_aggregates_only=true";
-  if (!has_reps) {
+  // Repetitions of different benchmarks run in a random order, so a noisy
+  // spell on a shared host spreads over all of them instead of skewing one
+  // figure, and ratios within the run hold up better.
+  std::string interleave = "--benchmark_enable_random_interleaving=true";
+  if (!given("--benchmark_repetitions")) {
     args.push_back(reps.data());
     args.push_back(aggr.data());
   }
+  if (!given("--benchmark_enable_random_interleaving")) args.push_back(interleave.data());
   int n = static_cast<int>(args.size());
   benchmark::Initialize(&n, args.data());
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 2;
