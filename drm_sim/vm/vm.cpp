@@ -247,12 +247,17 @@ Status Vm::apply_ops(const GpuvmOps& ops, Journal* j) {
       const auto* m = std::get_if<MapOp>(&*(it + 1));
       if (m != nullptr && m->vma.start >= r->old.start && m->vma.end <= r->old.end) {
         flush_vacant();
-        Vma pieces[3];
+        // Uninitialised storage: each used slot is assigned (Vma is
+        // trivially copyable), so zeroing three records first is waste.
+        union Pieces {
+          Pieces() {}
+          Vma v[3];
+        } pieces;
         int n = 0;
-        if (r->prev) pieces[n++] = *r->prev;
-        pieces[n++] = m->vma;
-        if (r->next) pieces[n++] = *r->next;
-        split_vma(r->old, pieces, n, j);
+        if (r->prev) pieces.v[n++] = *r->prev;
+        pieces.v[n++] = m->vma;
+        if (r->next) pieces.v[n++] = *r->next;
+        split_vma(r->old, pieces.v, n, j);
         ++it;
         continue;
       }
