@@ -252,9 +252,10 @@ void BM_KernelMadviseSplitMerge(benchmark::State& st) {
 // through randomly linked cache lines (huge pages advised), 64 dependent
 // loads per iteration. It explains the tree's 64 K and 1 M figures: a random
 // madvise at 1 M VMAs waits on DRAM for its leaf, at 64 K on the L3.
+constexpr int kLoadsPerIter = 64;  // BM_MemoryLatency's dependent loads per iteration
+
 void BM_MemoryLatency(benchmark::State& st) {
   constexpr std::size_t kLine = 64;
-  constexpr int kLoadsPerIter = 64;
   const std::size_t bytes = static_cast<std::size_t>(st.range(0)) << 20;
   const std::size_t lines = bytes / kLine;
   void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -327,9 +328,9 @@ void print_summary(const drm_sim_bench::SummaryReporter& rep) {
                   ratio <= 2 ? "MET" : "NOT MET");
     }
     // This run's load latencies, and the 1 M - 1 K gap in DRAM loads.
-    const double l1 = ns("BM_MemoryLatency/MiB:1") / 64;
-    const double l8 = ns("BM_MemoryLatency/MiB:8") / 64;
-    const double l128 = ns("BM_MemoryLatency/MiB:128") / 64;
+    const double l1 = ns("BM_MemoryLatency/MiB:1") / kLoadsPerIter;
+    const double l8 = ns("BM_MemoryLatency/MiB:8") / kLoadsPerIter;
+    const double l128 = ns("BM_MemoryLatency/MiB:128") / kLoadsPerIter;
     if (l1 > 0 && l8 > 0 && l128 > 0) {
       std::printf(
           "[%s] load latency, random lines: 1 MiB %.1f ns, 8 MiB %.1f ns, 128 MiB %.1f ns\n", clock,
