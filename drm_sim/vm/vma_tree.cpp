@@ -13,7 +13,8 @@
 //  - Leaf: up to kLeafCap sorted keys (the starts), and for each key the
 //    index of its record in the leaf's record array (records never move when
 //    keys shift; a free record is found through a bitmask). Leaves are linked
-//    both ways for iteration.
+//    both ways for iteration, and each keeps its upper bound (the separator
+//    above it), so work at a leaf's end need not read the next leaf.
 //  - Inner: up to kInnerCap children and kInnerCap - 1 separators. Separator
 //    i bounds child i from above and child i + 1 from below (every key of
 //    child i < sep[i] <= every key of child i + 1). Erasing a key never
@@ -65,6 +66,11 @@ struct Leaf {
   std::uint8_t slot[kLeafCap];   // keys[i]'s record is recs[slot[i]]
   std::uint16_t used;            // bit s set: recs[s] holds a live record
   std::uint8_t n;
+  // Every key of this leaf is < hi <= every key of the leaves after it: the
+  // nearest separator above the leaf (kNoKey for the last leaf). It lets an
+  // insert or lookup at the leaf's end stay in the leaf without reading the
+  // next one (at a million VMAs, another DRAM miss).
+  std::uint64_t hi;
   Leaf* prev;
   Leaf* next;
   Vma recs[kLeafCap];
@@ -160,6 +166,7 @@ struct VmaTree::Impl {
     std::fill(std::begin(l->keys), std::end(l->keys), kNoKey);
     l->used = 0;
     l->n = 0;
+    l->hi = kNoKey;
     l->prev = nullptr;
     l->next = nullptr;
     ++leaves;
@@ -232,6 +239,8 @@ struct VmaTree::Impl {
     if (finger_ok()) {
       const Pos f = finger;
       if (key(f) <= addr) {
+        // The next key, or at the leaf's end its bound: no other leaf read.
+        if (f.i + 1 < f.leaf->n ? f.leaf->keys[f.i + 1] > addr : addr < f.leaf->hi) return f;
         const Pos n = next(f);
         if (!n.valid() || key(n) > addr) return f;
       } else {
@@ -396,6 +405,7 @@ struct VmaTree::Impl {
     leaf_move_tail(l, keep, r);
     r->next = l->next;
     r->prev = l;
+    r->hi = l->hi;
     if (l->next != nullptr) l->next->prev = r;
     l->next = r;
     Pos at;
@@ -406,6 +416,7 @@ struct VmaTree::Impl {
       leaf_put(r, i - keep, v);
       at = {r, i - keep};
     }
+    l->hi = r->keys[0];  // the separator that goes above them
     if (height == 0) {
       Inner* nr = new_inner();
       nr->child[0] = l;
@@ -450,6 +461,7 @@ struct VmaTree::Impl {
     if (left->n + right->n > kLeafCap) return false;
     leaf_move_tail(right, 0, left);
     left->next = right->next;
+    left->hi = right->hi;
     if (right->next != nullptr) right->next->prev = left;
     free_leaf(right);
     inner_remove(parent, right_ci);
@@ -528,6 +540,7 @@ struct VmaTree::Impl {
         }
       }
       if (used != l->used) return "leaf record bitmap mismatch";
+      if (l->hi != hi) return "leaf bound is not the separator above it";
       *keys_seen += l->n;
       return {};
     }
@@ -580,7 +593,9 @@ void VmaTree::seek(std::uint64_t addr) {
 void VmaTree::visit(VaRange r, FunctionRef<bool(const Vma&)> f) const {
   for (Pos p = impl_->first_overlap(r.lo()); p.valid(); p = Impl::next(p)) {
     const Vma& v = Impl::rec(p);
-    if (v.start >= r.hi() || !f(v)) return;
+    // A VMA reaching r's end is the last one: no look at the next (which
+    // may be in another leaf).
+    if (v.start >= r.hi() || !f(v) || v.end >= r.hi()) return;
   }
 }
 
@@ -596,7 +611,7 @@ void VmaTree::visit_mut(VaRange r, FunctionRef<bool(Vma&)> f) {
     assert(v.start == before.start && v.end == before.end && v.kind == before.kind &&
            v.bo == before.bo);
 #endif
-    if (!go_on) return;
+    if (!go_on || v.end >= r.hi()) return;
   }
 }
 
@@ -611,14 +626,17 @@ void VmaTree::collect_mut(VaRange r, std::vector<Vma*>& out) {
     Vma& v = Impl::rec(p);
     if (v.start >= r.hi()) return;
     out.push_back(&v);
+    if (v.end >= r.hi()) return;
   }
 }
 
 std::size_t VmaTree::count_overlaps(VaRange r) const {
   std::size_t n = 0;
   for (Pos p = impl_->first_overlap(r.lo()); p.valid(); p = Impl::next(p)) {
-    if (Impl::rec(p).start >= r.hi()) break;
+    const Vma& v = Impl::rec(p);
+    if (v.start >= r.hi()) break;
     ++n;
+    if (v.end >= r.hi()) break;
   }
   return n;
 }
@@ -628,10 +646,10 @@ void VmaTree::insert(const Vma& v) {
   Impl& m = *impl_;
   ++m.count;
   // Next to the finger, inside one leaf with room: no descent. At a leaf's
-  // end the separator above decides between this leaf and the next, which
-  // only a descent knows.
+  // end, the leaf's bound (the separator above) says whether v belongs in
+  // this leaf or the next.
   const Pos f = m.floor(v.start);
-  if (f.valid() && (f.i + 1 < f.leaf->n || f.leaf->next == nullptr) &&
+  if (f.valid() && v.start < f.leaf->hi &&
       f.leaf->n < (Impl::is_append(f.leaf, f.i + 1) ? kAppendFill : kLeafCap)) {
     assert(Impl::key(f) != v.start && "insert over an existing start");
     Impl::leaf_put(f.leaf, f.i + 1, v);
@@ -669,9 +687,8 @@ void VmaTree::replace_split(const Vma* pieces, int n) {
   replace(pieces[0]);  // leaves the finger on the old (now first) piece
   const Pos p = m.finger;
   // The pieces go after the old key in its leaf when that leaf has room and
-  // a later key of it bounds them; after a leaf's last key the separator
-  // above decides between this leaf and the next (see insert()).
-  if (p.leaf->n + n - 1 <= kLeafCap && (p.i + 1 < p.leaf->n || p.leaf->next == nullptr)) {
+  // they are below the leaf's bound (the separator above it; see insert()).
+  if (p.leaf->n + n - 1 <= kLeafCap && pieces[n - 1].start < p.leaf->hi) {
     Impl::leaf_put_n(p.leaf, p.i + 1, pieces + 1, n - 1);
     m.count += static_cast<std::size_t>(n - 1);
     m.finger = {p.leaf, p.i + n - 1};
