@@ -52,13 +52,8 @@ void die(const char* what, int r) {
   std::exit(1);
 }
 
-// A device with one fault-mode VM holding n mirror VMAs. Each benchmark (and
-// VMA order) gets its own, built on first use and kept across repetitions:
-// the splits and rebinds of one benchmark change the tree's shape (leaves
-// split by three VMAs more than they hold stay half full after the rebind),
-// and a shared VM made each figure depend on which benchmarks the random
-// interleaving had run before it (64 K random-order split: 274 ns alone,
-// 335-376 ns after the address-order split had run on the same VM).
+// A device with one fault-mode VM holding n mirror VMAs. Built once per n and
+// shared by the benchmarks, which leave it as they found it.
 struct Fixture {
   int fd = -1;
   std::uint32_t vm = 0;
@@ -124,12 +119,9 @@ struct Fixture {
   }
 };
 
-// The fixture of one benchmark: which (`bench`), how many VMAs
-// (st.range(0)) and in which order (st.range(1)).
-Fixture& fixture(const char* bench, const benchmark::State& st) {
-  static std::map<std::string, std::unique_ptr<Fixture>> cache;
-  const auto n = static_cast<std::size_t>(st.range(0));
-  auto& f = cache[std::string(bench) + "/" + std::to_string(n) + "/" + std::to_string(st.range(1))];
+Fixture& fixture(std::size_t n) {
+  static std::map<std::size_t, std::unique_ptr<Fixture>> cache;
+  auto& f = cache[n];
   if (!f) f = std::make_unique<Fixture>(n);
   return *f;
 }
@@ -151,7 +143,7 @@ std::uint32_t pick(const Fixture& f, bool random, std::size_t k) {
 // madvise exactly one existing VMA (no split); the PAT value alternates per
 // pass so every call changes the VMA.
 void BM_MadviseExactVma(benchmark::State& st) {
-  Fixture& f = fixture("BM_MadviseExactVma", st);
+  Fixture& f = fixture(static_cast<std::size_t>(st.range(0)));
   const bool random = st.range(1) != 0;
   std::size_t k = 0;
   for (auto _ : st) {
@@ -164,19 +156,18 @@ void BM_MadviseExactVma(benchmark::State& st) {
 }
 
 // madvise the second page of a 4-page VMA: one REMAP(prev, next) + MAP, i.e.
-// the VMA splits in three. Every `batch` calls (kBatch, at most n / 16) the
-// timer pauses and the split VMAs are bound back whole, so the VMA count stays
-// between n and n + n / 8. (A batch of n, as at 1 K before, tripled the VMA
-// count within each batch and split every leaf several times over.)
+// the VMA splits in three. Every kBatch calls (every n calls when n is
+// smaller) the timer pauses and the split VMAs are bound back whole, so the
+// VMA count returns to n; within a batch it grows by two per call (at 1 K
+// VMAs, where a batch splits every VMA, to 3 K before each rebind).
 void BM_MadviseSplit3(benchmark::State& st) {
-  Fixture& f = fixture("BM_MadviseSplit3", st);
+  Fixture& f = fixture(static_cast<std::size_t>(st.range(0)));
   const bool random = st.range(1) != 0;
-  const std::size_t batch = std::max<std::size_t>(1, std::min(kBatch, f.n / 16));
   std::vector<std::uint32_t> used;
-  used.reserve(batch);
+  used.reserve(kBatch);
   std::size_t k = 0;
   for (auto _ : st) {
-    if (used.size() == batch) {
+    if (used.size() == std::min(kBatch, f.n)) {
       st.PauseTiming();
       f.restore(used.data(), used.size());
       used.clear();
@@ -196,7 +187,7 @@ void BM_MadviseSplit3(benchmark::State& st) {
 
 // The two-call attribute query over one VMA (count, then fill).
 void BM_QueryOneVma(benchmark::State& st) {
-  Fixture& f = fixture("BM_QueryOneVma", st);
+  Fixture& f = fixture(static_cast<std::size_t>(st.range(0)));
   const bool random = st.range(1) != 0;
   drm_xe_mem_range_attr attr{};
   std::size_t k = 0;
