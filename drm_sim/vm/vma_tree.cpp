@@ -225,9 +225,11 @@ struct VmaTree::Impl {
       node = in->child[ci];
       // The block probes, the window and the child pointer of a node sit on
       // different lines: load them all at once rather than one after another.
+      // Only the leaves and the lowest inner level miss the cache (the
+      // level above is 32 times smaller, about 45 KiB at a million VMAs).
       if (h + 1 == height) {
         prefetch_lines<sizeof(Leaf)>(node);
-      } else {
+      } else if (h + 2 == height) {
         prefetch_lines<sizeof(Inner)>(node);
       }
     }
