@@ -10,6 +10,11 @@ void SummaryReporter::ReportRuns(const std::vector<Run>& runs) {
   benchmark::ConsoleReporter::ReportRuns(runs);
   for (const Run& r : runs) {
     const std::string name = r.run_name.str();
+    if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "cv" &&
+        r.aggregate_unit == benchmark::kPercentage) {
+      rows_[name].cv = r.real_accumulated_time;  // a fraction for percentage statistics
+      continue;
+    }
     const bool is_median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
     const bool is_plain = r.run_type == Run::RT_Iteration;
     if (!is_median && !(is_plain && !has_median_[name])) continue;
@@ -32,7 +37,9 @@ void SummaryReporter::ReportRuns(const std::vector<Run>& runs) {
     row.ns_per_iter = r.GetAdjustedRealTime() * to_ns;
     row.cpu_ns_per_iter = r.GetAdjustedCPUTime() * to_ns;
     for (const auto& [k, c] : r.counters) row.counters[k] = c.value;
-    rows_[name] = row;
+    Row& dst = rows_[name];
+    row.cv = dst.cv;  // the cv aggregate may come before or after the median
+    dst = row;
   }
 }
 

@@ -12,13 +12,17 @@ namespace drm_sim_bench {
 
 // Forwards to the console reporter and remembers, per run name, the median
 // (or the single run when there are no repetitions) of real time and of
-// CPU time in ns, and the user counters. On a shared, noisy machine the CPU
+// CPU time in ns, the coefficient of variation of the real time, and the
+// user counters. On a shared, noisy machine the CPU
 // time is the steadier of the two; the summaries print both.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   struct Row {
     double ns_per_iter = 0;      // real (wall-clock) time
     double cpu_ns_per_iter = 0;  // process CPU time (user + system)
+    // Coefficient of variation of the real time across repetitions, as a
+    // fraction (0.05 = 5 %); -1 when the run had no repetitions.
+    double cv = -1;
     std::map<std::string, double> counters;
   };
   void ReportRuns(const std::vector<Run>& runs) override;

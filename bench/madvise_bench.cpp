@@ -343,6 +343,20 @@ void print_summary(const drm_sim_bench::SummaryReporter& rep) {
       }
     }
   }
+  // How steady the host was: the spread of each figure across repetitions.
+  auto cv = [&](const char* name) {
+    const auto* r = rep.find(name);
+    return r == nullptr ? -1.0 : r->cv;
+  };
+  const double cvs[] = {cv(split_1k_name), cv(split_64k_name), cv(split_1m_name), cv(kernel_name)};
+  if (cvs[0] >= 0 && cvs[1] >= 0 && cvs[2] >= 0 && cvs[3] >= 0) {
+    const double worst = *std::max_element(std::begin(cvs), std::end(cvs));
+    std::printf(
+        "noise (wall-time coefficient of variation across repetitions): split 1K %.1f %%, 64K "
+        "%.1f %%, 1M %.1f %%, kernel %.1f %%%s\n",
+        100 * cvs[0], 100 * cvs[1], 100 * cvs[2], 100 * cvs[3],
+        worst > 0.05 ? " -- above 5 %: the host was busy; rerun before reading the targets" : "");
+  }
   double bytes_1m = -1;
   if (const auto* r = rep.find(split_1m_name)) {
     bytes_1m =
