@@ -13,8 +13,8 @@ namespace drm_sim_bench {
 // Forwards to the console reporter and remembers, per run name, the median
 // (or the single run when there are no repetitions) of real time and of
 // CPU time in ns, the coefficient of variation of the real time, and the
-// user counters. On a shared, noisy machine the CPU
-// time is the steadier of the two; the summaries print both.
+// user counters. On a shared, noisy machine the CPU time is the steadier of
+// the two; the summaries print both.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   struct Row {

@@ -241,10 +241,9 @@ struct VmaTree::Impl {
     if (finger_ok()) {
       const Pos f = finger;
       if (key(f) <= addr) {
-        // The next key, or at the leaf's end its bound: no other leaf read.
+        // The next key, or at the leaf's end its bound: no other leaf read
+        // (past the bound, the descent below finds the answer).
         if (f.i + 1 < f.leaf->n ? f.leaf->keys[f.i + 1] > addr : addr < f.leaf->hi) return f;
-        const Pos n = next(f);
-        if (!n.valid() || key(n) > addr) return f;
       } else {
         const Pos p = prev(f);
         if (!p.valid() || key(p) <= addr) return p;
@@ -270,6 +269,17 @@ struct VmaTree::Impl {
     if (!f.valid()) return begin();
     if (rec(f).end > lo) return f;
     return next(f);
+  }
+
+  // Calls f on the record of each VMA overlapping r, in address order, until
+  // f returns false. A VMA reaching r's end is the last one: the walk does
+  // not look at the next (which may be in another leaf).
+  template <class F>
+  void each_overlap(VaRange r, F&& f) {
+    for (Pos p = first_overlap(r.lo()); p.valid(); p = next(p)) {
+      Vma& v = rec(p);
+      if (v.start >= r.hi() || !f(v) || v.end >= r.hi()) return;
+    }
   }
 
   // A free record slot of l (which has one), as close as possible to slot
@@ -418,17 +428,18 @@ struct VmaTree::Impl {
       leaf_put(r, i - keep, v);
       at = {r, i - keep};
     }
-    l->hi = r->keys[0];  // the separator that goes above them
+    const std::uint64_t sep = r->keys[0];  // goes above them; l's new bound
+    l->hi = sep;
     if (height == 0) {
       Inner* nr = new_inner();
       nr->child[0] = l;
       nr->child[1] = r;
-      nr->keys[0] = r->keys[0];
+      nr->keys[0] = sep;
       nr->n = 2;
       root = nr;
       height = 1;
     } else {
-      insert_child(path, height - 1, r->keys[0], r, append);
+      insert_child(path, height - 1, sep, r, append);
     }
     return at;
   }
@@ -593,18 +604,11 @@ void VmaTree::seek(std::uint64_t addr) {
 }
 
 void VmaTree::visit(VaRange r, FunctionRef<bool(const Vma&)> f) const {
-  for (Pos p = impl_->first_overlap(r.lo()); p.valid(); p = Impl::next(p)) {
-    const Vma& v = Impl::rec(p);
-    // A VMA reaching r's end is the last one: no look at the next (which
-    // may be in another leaf).
-    if (v.start >= r.hi() || !f(v) || v.end >= r.hi()) return;
-  }
+  impl_->each_overlap(r, [&](const Vma& v) { return f(v); });
 }
 
 void VmaTree::visit_mut(VaRange r, FunctionRef<bool(Vma&)> f) {
-  for (Pos p = impl_->first_overlap(r.lo()); p.valid(); p = Impl::next(p)) {
-    Vma& v = Impl::rec(p);
-    if (v.start >= r.hi()) return;
+  impl_->each_overlap(r, [&](Vma& v) {
 #ifndef NDEBUG
     const Vma before = v;
 #endif
@@ -613,8 +617,8 @@ void VmaTree::visit_mut(VaRange r, FunctionRef<bool(Vma&)> f) {
     assert(v.start == before.start && v.end == before.end && v.kind == before.kind &&
            v.bo == before.bo);
 #endif
-    if (!go_on || v.end >= r.hi()) return;
-  }
+    return go_on;
+  });
 }
 
 void VmaTree::visit_all(FunctionRef<bool(const Vma&)> f) const {
@@ -624,22 +628,18 @@ void VmaTree::visit_all(FunctionRef<bool(const Vma&)> f) const {
 }
 
 void VmaTree::collect_mut(VaRange r, std::vector<Vma*>& out) {
-  for (Pos p = impl_->first_overlap(r.lo()); p.valid(); p = Impl::next(p)) {
-    Vma& v = Impl::rec(p);
-    if (v.start >= r.hi()) return;
+  impl_->each_overlap(r, [&](Vma& v) {
     out.push_back(&v);
-    if (v.end >= r.hi()) return;
-  }
+    return true;
+  });
 }
 
 std::size_t VmaTree::count_overlaps(VaRange r) const {
   std::size_t n = 0;
-  for (Pos p = impl_->first_overlap(r.lo()); p.valid(); p = Impl::next(p)) {
-    const Vma& v = Impl::rec(p);
-    if (v.start >= r.hi()) break;
+  impl_->each_overlap(r, [&](const Vma&) {
     ++n;
-    if (v.end >= r.hi()) break;
-  }
+    return true;
+  });
   return n;
 }
 
