@@ -3,7 +3,7 @@
 // Owns: every Vma of one VM (by value). A B+tree keyed by start address
 // keeps the VMA records in its leaves (16 per leaf, ~1 KiB; VMAs bound in
 // address order fill a leaf to 12 only, leaving room for the two extra
-// pieces of one madvise split; inner nodes have up to 32 children, and
+// pieces of one madvise split; inner nodes have up to 64 children, and
 // in-order appends fill them), so lookup,
 // insertion and erase are O(log n), and the lookup, shortening and two
 // inserts of one madvise split touch one leaf.
@@ -81,7 +81,7 @@ class VmaTree {
   // Leaves in use (each holds up to 16 VMAs; in-order appends fill them to
   // 12, so that madvise splits next to their VMAs find room).
   std::size_t leaf_count() const;
-  // Inner nodes in use (up to 32 children each; in-order appends fill them).
+  // Inner nodes in use (up to 64 children each; in-order appends fill them).
   std::size_t inner_count() const;
 
   // Host bytes mapped by the tree's arena for its nodes (records included):

@@ -205,29 +205,29 @@ TEST(VmaTree, AppendInAddressOrderStaysCompact) {
 }
 
 TEST(VmaTree, AppendInAddressOrderFillsInnerNodes) {
-  // 1024 leaves of 12 under full inner nodes: 32 of 32 leaves and a root of
-  // 32. Splitting inner nodes in half on appends would leave about twice
+  // 4096 leaves of 12 under full inner nodes: 64 of 64 leaves and a root of
+  // 64. Splitting inner nodes in half on appends would leave about twice
   // as many, and a random lookup at a million VMAs would less often find
   // the lowest inner level in the cache.
   VmaTree t;
-  constexpr std::uint64_t kVmas = 12 * 32 * 32;
+  constexpr std::uint64_t kVmas = 12 * 64 * 64;
   for (std::uint64_t i = 0; i < kVmas; ++i) t.insert(vma_at((1 + 8 * i) * kPage, 4, 0));
-  EXPECT_EQ(t.leaf_count(), 1024u);
-  EXPECT_EQ(t.inner_count(), 33u);
+  EXPECT_EQ(t.leaf_count(), 4096u);
+  EXPECT_EQ(t.inner_count(), 65u);
   EXPECT_EQ(t.check_invariants(kVaEnd), "");
   // One more leaf starts a new inner node of one child, and a new root.
   for (std::uint64_t i = kVmas; i < kVmas + 12; ++i) t.insert(vma_at((1 + 8 * i) * kPage, 4, 0));
-  EXPECT_EQ(t.leaf_count(), 1025u);
-  EXPECT_EQ(t.inner_count(), 36u);
+  EXPECT_EQ(t.leaf_count(), 4097u);
+  EXPECT_EQ(t.inner_count(), 68u);
   EXPECT_EQ(t.check_invariants(kVaEnd), "");
   // Inserts in the middle still split a full inner node in half.
-  for (std::uint64_t i = 0; i < 12 * 32; i += 6) {
+  for (std::uint64_t i = 0; i < 12 * 64; i += 6) {
     const std::uint64_t a = (1 + 8 * i) * kPage;
     t.insert(vma_at(a + 4 * kPage, 1, 0));
     t.insert(vma_at(a + 5 * kPage, 1, 0));
     t.insert(vma_at(a + 6 * kPage, 1, 0));
   }
-  EXPECT_GT(t.inner_count(), 36u);
+  EXPECT_GT(t.inner_count(), 68u);
   EXPECT_EQ(t.check_invariants(kVaEnd), "");
 }
 
