@@ -195,10 +195,12 @@ TEST(VmaTree, AppendInAddressOrderStaysCompact) {
   EXPECT_EQ(seq.check_invariants(kVaEnd), "");
   EXPECT_EQ(rnd.check_invariants(kVaEnd), "");
   EXPECT_EQ(all_of(seq), all_of(rnd));
-  // Leaves of 12 in address order; random inserts split leaves in half, so
-  // theirs hold between 8 and 16.
+  // Leaves of 12 in address order (room for two madvise splits each).
+  // Random inserts move a key to a sibling with room before they split a
+  // full leaf, so their leaves end up fuller, but never past 16.
   EXPECT_EQ(seq.leaf_count(), (100000 + 11) / 12);
-  EXPECT_LT(seq.leaf_count(), rnd.leaf_count());
+  EXPECT_LT(rnd.leaf_count(), seq.leaf_count());
+  EXPECT_GE(rnd.leaf_count(), 100000u / 16);
   // memory_bytes() counts the arena's mapped regions, which grow by
   // doubling, so only the 128 B/VMA bound is exact.
   EXPECT_LT(static_cast<double>(seq.memory_bytes()) / 100000.0, 128.0);
@@ -248,6 +250,42 @@ TEST(VmaTree, LeavesBoundInAddressOrderTakeTwoSplitsWithoutALeafSplit) {
   EXPECT_EQ(t.size(), kVmas + 2 * (kVmas / 6));
   EXPECT_EQ(t.leaf_count(), leaves);
   EXPECT_EQ(t.check_invariants(kVaEnd), "");
+}
+
+TEST(VmaTree, AFullLeafPassesAKeyToASiblingWithRoomInsteadOfSplitting) {
+  // Three leaves of 12 (in-order binds), then splits in the middle one
+  // until it is full: the next pieces move its last key to the right
+  // sibling, and once that one is nearly full its first key to the left
+  // one; only when neither sibling would keep a free slot does a leaf split.
+  VmaTree t;
+  for (std::uint64_t i = 0; i < 36; ++i) t.insert(vma_at((1 + 8 * i) * kPage, 4, 0));
+  ASSERT_EQ(t.leaf_count(), 3u);
+  auto split_at = [&](std::uint64_t i) {
+    const std::uint64_t a = (1 + 8 * i) * kPage;
+    const Vma pieces[3] = {vma_at(a, 1, 0), vma_at(a + kPage, 1, 1), vma_at(a + 2 * kPage, 2, 0)};
+    t.replace_split(pieces, 3);
+    ASSERT_EQ(t.check_invariants(kVaEnd), "");
+  };
+  // Leaf 1 holds VMAs 12..23: two splits fill it to 16.
+  split_at(14);
+  split_at(20);
+  EXPECT_EQ(t.leaf_count(), 3u);
+  // Each further split needs two slots. Keys go to the right leaf until it
+  // would keep no free slot (15), then to the left one (also up to 15):
+  // three more splits fit in the three leaves (16 + 15 + 15 = 46 VMAs).
+  for (std::uint64_t i = 15; i < 18; ++i) split_at(i);
+  EXPECT_EQ(t.leaf_count(), 3u);
+  EXPECT_EQ(t.size(), 46u);
+  // Neither sibling keeps a free slot now: the next split splits a leaf.
+  split_at(18);
+  EXPECT_EQ(t.size(), 48u);
+  EXPECT_EQ(t.leaf_count(), 4u);
+  // Every VMA is still found where it is.
+  for (std::uint64_t i = 0; i < 36; ++i) {
+    const std::uint64_t a = (1 + 8 * i) * kPage;
+    ASSERT_TRUE(t.find(a + 3 * kPage).has_value()) << i;
+    EXPECT_EQ(t.find(a + 3 * kPage)->end, a + 4 * kPage) << i;
+  }
 }
 
 TEST(VmaTree, SmallRandomRunsMatchAMapAfterEveryStep) {
