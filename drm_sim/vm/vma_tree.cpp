@@ -24,8 +24,8 @@
 //  - Unused key slots hold kNoKey, so the searches count "keys <= addr" over
 //    the whole fixed-size array without a branch on the node's fill.
 //  - A full leaf first passes a key to a sibling under the same parent that
-//    keeps a free slot afterwards (moving only the separator between
-//    them); only when neither can take one is it split in half. Appends
+//    has two free slots or more (moving only the separator between them);
+//    only when neither has is it split in half. Appends
 //    at the end of the rightmost leaf (in-order bulk binds) fill it to
 //    kAppendFill only and then start a new leaf, so that every bulk-loaded
 //    leaf has room for two madvise splits (each adds two VMAs next to an
@@ -410,7 +410,7 @@ struct VmaTree::Impl {
 
   // Room for v (going to index i of the full leaf l, child `at.ci` of
   // at.node) made by moving one key to a sibling under the same parent that
-  // keeps a free slot afterwards, instead of a leaf split. Without it, a
+  // has two free slots or more, instead of a leaf split. Without it, a
   // leaf that overflowed once stays two half-full leaves after the VMAs
   // are bound back whole: the random splits and rebinds of the madvise
   // benchmark grew a 64 K VM from 5,462 leaves to 7,638 (and its inner

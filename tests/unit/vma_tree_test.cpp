@@ -256,7 +256,8 @@ TEST(VmaTree, AFullLeafPassesAKeyToASiblingWithRoomInsteadOfSplitting) {
   // Three leaves of 12 (in-order binds), then splits in the middle one
   // until it is full: the next pieces move its last key to the right
   // sibling, and once that one is nearly full its first key to the left
-  // one; only when neither sibling would keep a free slot does a leaf split.
+  // one; a sibling takes keys while it has two free slots or more, and only
+  // when neither has does a leaf split.
   VmaTree t;
   for (std::uint64_t i = 0; i < 36; ++i) t.insert(vma_at((1 + 8 * i) * kPage, 4, 0));
   ASSERT_EQ(t.leaf_count(), 3u);
@@ -271,12 +272,12 @@ TEST(VmaTree, AFullLeafPassesAKeyToASiblingWithRoomInsteadOfSplitting) {
   split_at(20);
   EXPECT_EQ(t.leaf_count(), 3u);
   // Each further split needs two slots. Keys go to the right leaf until it
-  // would keep no free slot (15), then to the left one (also up to 15):
+  // holds 15 (one free slot), then to the left one (also up to 15):
   // three more splits fit in the three leaves (16 + 15 + 15 = 46 VMAs).
   for (std::uint64_t i = 15; i < 18; ++i) split_at(i);
   EXPECT_EQ(t.leaf_count(), 3u);
   EXPECT_EQ(t.size(), 46u);
-  // Neither sibling keeps a free slot now: the next split splits a leaf.
+  // Neither sibling has two free slots now: the next split splits a leaf.
   split_at(18);
   EXPECT_EQ(t.size(), 48u);
   EXPECT_EQ(t.leaf_count(), 4u);
