@@ -317,6 +317,15 @@ std::vector<std::pair<std::string, Bytes>> seeds() {
           .op(kGemCreate, gem_create(32 * kMiB, kVram0, DRM_XE_GEM_CPU_CACHING_WC))
           .op(kGemCreate, gem_create(64 * kMiB, kSys, DRM_XE_GEM_CPU_CACHING_WB))
           .op(kGemCreate, gem_create(64 * kMiB, kSys, DRM_XE_GEM_CPU_CACHING_WB)));
+  // A deferred BO allocates nothing at create; one larger than all of the
+  // device's memory is -ENOMEM (regression: a 2^63-byte one made the
+  // simulator allocate a 127 TiB chunk table).
+  drm_xe_gem_create deferred_huge = gem_create(1ull << 62, kSys, DRM_XE_GEM_CPU_CACHING_WB);
+  deferred_huge.flags = DRM_XE_GEM_CREATE_FLAG_DEFER_BACKING;
+  drm_xe_gem_create deferred_fits = gem_create(1ull << 34, kSys, DRM_XE_GEM_CPU_CACHING_WB);
+  deferred_fits.flags = DRM_XE_GEM_CREATE_FLAG_DEFER_BACKING;
+  add("gem-deferred-huge",
+      Program(kB580, 0).op(kGemCreate, deferred_huge).op(kGemCreate, deferred_fits));
   add("gem-integrated-no-vram",
       Program(kIntegrated, 0)
           .op(kGemCreate, gem_create(2 * kMiB, kVram0, DRM_XE_GEM_CPU_CACHING_WC))

@@ -35,7 +35,7 @@ void BoStore::add(std::uint32_t bo, std::uint64_t size, std::uint32_t placement)
   Backing& b = bos_[bo];
   b.size = size;
   b.placement = placement;
-  b.chunks.resize((size + kChunk - 1) / kChunk);
+  b.chunks.resize(size / kChunk + (size % kChunk != 0 ? 1 : 0));  // no overflow near 2^64
 }
 
 void BoStore::remove(std::uint32_t bo) {

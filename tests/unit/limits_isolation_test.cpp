@@ -340,6 +340,28 @@ TEST(LimitsTest, ABoLargerThanEveryRegionOfItsPlacementFailsWithEnospc) {
   close(fd);
 }
 
+TEST(LimitsTest, ADeferredBoLargerThanAllOfTheDevicesMemoryFailsWithEnomem) {
+  // given b580: 16 GiB of system memory and 12 GiB of VRAM, 28 GiB in all
+  const int fd = drm_sim_open("b580");
+  ASSERT_GE(fd, 0);
+  std::uint32_t h = 0;
+  constexpr std::uint32_t kDefer = DRM_XE_GEM_CREATE_FLAG_DEFER_BACKING;
+  // then a deferred BO up to all of it is created (upstream fails it only
+  // at first use) and a larger one is refused, with no handle (regression:
+  // a 2^63-byte deferred BO made the simulator allocate a 127 TiB table)
+  EXPECT_EQ(gem_create(fd, 28 * kGiB, 3, &h, kDefer), 0);
+  EXPECT_NE(h, 0u);
+  EXPECT_EQ(gem_create(fd, 28 * kGiB + kPage, 3, &h, kDefer), -ENOMEM);
+  EXPECT_EQ(h, 0u);
+  EXPECT_EQ(gem_create(fd, 0x8000000000000000ull, 3, &h, kDefer), -ENOMEM);
+  EXPECT_EQ(gem_create(fd, 0xfffffffffffff000ull, 1, &h, kDefer), -ENOMEM);
+  EXPECT_EQ(h, 0u);
+  // and the file still works
+  EXPECT_EQ(gem_create(fd, kPage, 1, &h), 0);
+  EXPECT_NE(h, 0u);
+  close(fd);
+}
+
 TEST(LimitsTest, AFileHoldsAtMostAMillionHandles) {
   // given a file that created as many BOs as a file may hold (1 << 20)
   const int fd = drm_sim_open("b580");
