@@ -25,11 +25,11 @@
 //    the whole fixed-size array without a branch on the node's fill.
 //  - A full leaf first passes a key to a sibling under the same parent that
 //    has two free slots or more (moving only the separator between them);
-//    only when neither has is it split in half. Appends
-//    at the end of the rightmost leaf (in-order bulk binds) fill it to
-//    kAppendFill only and then start a new leaf, so that every bulk-loaded
-//    leaf has room for two madvise splits (each adds two VMAs next to an
-//    existing one) without a leaf split.
+//    only when neither has is it split in half. Appends at the end of the
+//    rightmost leaf (in-order bulk binds) fill it to kAppendFill only and
+//    then start a new leaf, so that every bulk-loaded leaf has room for two
+//    madvise splits (each adds two VMAs next to an existing one) without a
+//    leaf split.
 //  - A leaf or inner node that falls to a quarter merges with a sibling
 //    when both fit in one node; the right node always merges into the left
 //    one, so the leftmost leaf is never freed and separators stay valid
@@ -62,7 +62,7 @@ static_assert(kAppendFill + 4 <= kLeafCap, "room for two splits of three");
 // for about 30 more instructions per madvise at 1 K (a wider root search).
 constexpr int kInnerCap = 64;
 constexpr std::uint64_t kNoKey = ~std::uint64_t{0};
-constexpr int kMaxHeight = 16;  // 32^15 leaves: far beyond any VA space
+constexpr int kMaxHeight = 16;  // 64^15 leaves: far beyond any VA space
 
 static_assert(std::is_trivially_copyable_v<Vma>, "records are moved with memcpy-like copies");
 
