@@ -1,6 +1,8 @@
 // drm_sim/core/function_ref.h — a non-owning reference to a callable, so hot
 // walks take callbacks without templates in headers or std::function
 // allocations. Owns nothing; the callable must outlive the call.
+// Locking: none (a FunctionRef is as thread-safe as its callable). Errors:
+// none of its own; calling one forwards whatever the callable returns.
 #pragma once
 
 #include <type_traits>

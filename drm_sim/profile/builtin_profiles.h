@@ -1,5 +1,7 @@
 // drm_sim/profile/builtin_profiles.h — the JSON texts of profiles/*.json,
 // compiled into the library by cmake/EmbedProfiles.cmake. Internal.
+// Owns: static, immutable data. Locking: none needed. Errors: none (a text
+// that does not parse is reported by the profile loader, profile.h).
 #pragma once
 
 #include <string_view>

@@ -4,6 +4,10 @@
  * They live at driver offsets 0x50–0x5f, above every upstream xe ioctl, and
  * are named DRM_SIM_* so that nobody mistakes them for kernel uapi. They give
  * programs the simulator's statistics and fault injection.
+ *
+ * Thread safety: as every drm_sim ioctl, they may be called from any thread.
+ * Errors: the negative errno of each struct's comment, plus -EINVAL for a
+ * non-zero MBZ field and -EFAULT for an unreadable or unwritable pointer.
  */
 #ifndef DRM_SIM_DRM_SIM_EXT_H
 #define DRM_SIM_DRM_SIM_EXT_H
