@@ -1,5 +1,6 @@
 #include "bench_summary.h"
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -48,8 +49,18 @@ const SummaryReporter::Row* SummaryReporter::find(const std::string& name) const
   return it == rows_.end() ? nullptr : &it->second;
 }
 
-int run_benchmarks(int argc, char** argv, SummaryReporter& rep) {
+int run_benchmarks(int argc, char** argv, SummaryReporter& rep, const char* about) {
   std::vector<char*> args(argv, argv + argc);
+  for (char* a : args) {
+    if (std::strcmp(a, "--help") == 0 || std::strcmp(a, "-h") == 0) {
+      std::printf(
+          "%s\nDefaults added unless given: --benchmark_repetitions=5 "
+          "--benchmark_report_aggregates_only=true "
+          "--benchmark_enable_random_interleaving=true\n\n",
+          about);
+      break;
+    }
+  }
   auto given = [&](const char* flag) {
     for (char* a : args) {
       if (std::strncmp(a, flag, std::strlen(flag)) == 0) return true;

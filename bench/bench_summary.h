@@ -36,7 +36,9 @@ class SummaryReporter : public benchmark::ConsoleReporter {
 
 // Runs every benchmark selected on the command line with `rep`, defaulting to
 // 5 repetitions reported as aggregates (medians) unless the caller chose a
-// repetition count. Returns 2 on unrecognised arguments, else 0.
-int run_benchmarks(int argc, char** argv, SummaryReporter& rep);
+// repetition count. With --help, prints `about` (what the program measures)
+// before Google Benchmark's own flags, and exits. Returns 2 on unrecognised
+// arguments, else 0.
+int run_benchmarks(int argc, char** argv, SummaryReporter& rep, const char* about);
 
 }  // namespace drm_sim_bench

@@ -60,6 +60,17 @@ static int print_config(int fd, const char* who) {
 }
 
 int main(int argc, char** argv) {
+  if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    printf(
+        "usage: xe_query_tool [RENDER_NODE]\n"
+        "Opens RENDER_NODE (default /dev/dri/renderD128), prints the driver version,\n"
+        "DEVICE_QUERY CONFIG and MEM_REGIONS, binds a NULL range in a new VM and\n"
+        "prints its attributes from VM_QUERY_MEM_RANGE_ATTRS, then opens the node\n"
+        "again and queries once more. Exit 0 on success, 1 when an ioctl fails,\n"
+        "2 when there is no xe device. For a simulated device:\n"
+        "  LD_PRELOAD=build/default/umd/libdrm_sim_preload.so xe_query_tool\n");
+    return 0;
+  }
   const char* path = argc > 1 ? argv[1] : "/dev/dri/renderD128";
   int fd = open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) {
