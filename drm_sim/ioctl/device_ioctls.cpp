@@ -187,16 +187,17 @@ Status gem_create(DrmFile& f, void* arg) {
       if ((c->placement & (1u << r.instance)) != 0) largest = std::max(largest, r.size);
     }
     if (DRM_SIM_IOCTL_DBG(c->size > largest)) return Status::err(ENOSPC);
+  } else {
+    // A deferred BO allocates nothing at create, and upstream learns only at
+    // its first use whether it fits. The simulator still keeps state per
+    // 2 MiB chunk of every BO from the start, so it refuses with -ENOMEM (as
+    // an allocation failure) a BO larger than all of the device's memory
+    // together, which could never be backed anyway (the fuzzer's 2^63-byte
+    // deferred BO asked for a 127 TiB chunk table).
+    std::uint64_t all_memory = 0;
+    for (const MemRegionDesc& r : p.regions) all_memory += r.size;
+    if (DRM_SIM_IOCTL_DBG(c->size > all_memory)) return Status::err(ENOMEM);
   }
-  // A deferred BO allocates nothing at create, and upstream learns only at
-  // its first use whether it fits. The simulator still keeps state per 2 MiB
-  // chunk of every BO from the start, so it refuses with -ENOMEM (as an
-  // allocation failure) a BO larger than all of the device's memory
-  // together, which could never be backed anyway (the fuzzer's 2^63-byte
-  // deferred BO asked for a 127 TiB chunk table).
-  std::uint64_t all_memory = 0;
-  for (const MemRegionDesc& r : p.regions) all_memory += r.size;
-  if (DRM_SIM_IOCTL_DBG(c->size > all_memory)) return Status::err(ENOMEM);
   Bo desc;
   desc.size = c->size;
   desc.placement = c->placement;
