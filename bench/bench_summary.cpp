@@ -51,8 +51,10 @@ const SummaryReporter::Row* SummaryReporter::find(const std::string& name) const
 
 int run_benchmarks(int argc, char** argv, SummaryReporter& rep, const char* about) {
   std::vector<char*> args(argv, argv + argc);
-  for (char* a : args) {
-    if (std::strcmp(a, "--help") == 0 || std::strcmp(a, "-h") == 0) {
+  std::string help = "--help";
+  for (char*& a : args) {
+    if (std::strcmp(a, "-h") == 0) a = help.data();  // Google Benchmark knows only --help
+    if (std::strcmp(a, "--help") == 0) {
       std::printf(
           "%s\nDefaults added unless given: --benchmark_repetitions=5 "
           "--benchmark_report_aggregates_only=true "
