@@ -2,6 +2,18 @@
 # Installs the Debian packages drm_sim needs, if any are missing.
 # Safe to run repeatedly: it only calls apt-get when something is absent.
 set -euo pipefail
+case "${1:-}" in
+  "") ;;
+  -h | --help)
+    echo "usage: scripts/install-deps.sh"
+    echo "  installs (apt-get) the Debian packages drm_sim needs that are missing; does nothing when all are there"
+    exit 0
+    ;;
+  *)
+    echo "scripts/install-deps.sh: unknown argument '$1' (try --help)" >&2
+    exit 2
+    ;;
+esac
 
 PKGS=(
   g++ cmake ninja-build pkg-config git

@@ -4,6 +4,18 @@
 # committed .clang-tidy) over the simulator and UMD sources using the default
 # preset's compile_commands.json. CI runs it with --tidy.
 set -euo pipefail
+case "${1:-}" in
+  "" | --tidy) ;;
+  -h | --help)
+    echo "usage: scripts/lint.sh [--tidy]"
+    echo "  clang-format check of every C++ source; --tidy adds clang-tidy over drm_sim/ and umd/"
+    exit 0
+    ;;
+  *)
+    echo "scripts/lint.sh: unknown argument '$1' (try --help)" >&2
+    exit 2
+    ;;
+esac
 cd "$(dirname "$0")/.."
 mapfile -t files < <(git ls-files '*.cpp' '*.h' | grep -E '^(drm_sim|umd|bench|examples|tests|fuzz)/')
 clang-format --dry-run --Werror "${files[@]}"
