@@ -55,8 +55,10 @@ int main(int argc, char** argv) {
 
   const int fd = drm_sim_open(profile);
   if (fd < 0) {
-    std::fprintf(stderr, "drm_sim_demo: cannot open profile '%s': %s\n", profile ? profile : "b580",
-                 std::strerror(-fd));
+    std::fprintf(
+        stderr, "drm_sim_demo: cannot open profile '%s': %s%s\n", profile ? profile : "b580",
+        fd == -ENOENT ? "no built-in profile and no file of that name" : std::strerror(-fd),
+        std::getenv("DRM_SIM_DEBUG") == nullptr ? " (DRM_SIM_DEBUG=profile says why)" : "");
     return 1;
   }
   drmVersionPtr ver = drmGetVersion(fd);

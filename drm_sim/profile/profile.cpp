@@ -5,6 +5,8 @@
 // exception (Boost.PropertyTree exceptions are caught here): ENOENT for an
 // unknown profile name or a missing file, EINVAL for text that does not parse,
 // has an unknown key or a value of the wrong kind, or breaks a validate() rule.
+// Each refusal logs its reason (the key or rule, the offending value) at
+// debug level in the `profile` category: DRM_SIM_DEBUG=profile.
 //
 // Profile JSON schema (every key optional; a missing key keeps the default of
 // the matching field in profile.h; any other key is an error). See
@@ -51,13 +53,16 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <limits>
 #include <sstream>
+#include <string>
 #include <system_error>
+#include <utility>
 
 // Boost 1.74's JSON parser uses the global bind placeholders; asking for them
 // explicitly silences a deprecation #pragma message in every build.
@@ -67,6 +72,7 @@
 #include <boost/property_tree/json_parser.hpp>
 #include <boost/property_tree/ptree.hpp>
 
+#include "drm_sim/core/log.h"
 #include "drm_sim/profile/builtin_profiles.h"
 
 namespace drm_sim {
@@ -134,63 +140,108 @@ bool positive_finite(double v) {
   return std::isfinite(v) && v > 0.0;
 }
 
+// A refused profile: the reason goes to the debug log (category profile) and
+// the caller gets EINVAL.
+template <typename... Args>
+Status refuse(spdlog::format_string_t<Args...> fmt, Args&&... args) {
+  if (log::enabled(log::kProfile)) log::logger().debug(fmt, std::forward<Args>(args)...);
+  return Status::err(EINVAL);
+}
+
 }  // namespace
 
 Status validate(const Profile& p) {
-  const Status einval = Status::err(EINVAL);
-
-  if (p.va_bits < kMinVaBits || p.va_bits > kMaxVaBits) return einval;
-  if (p.num_tiles < 1 || p.num_tiles > kMaxTiles) return einval;
-  if (p.max_vmas_per_vm == 0) return einval;
-  if (p.reference_clock_hz == 0) return einval;
-  if (p.uapi > UapiRevision::k7_1) return einval;
-  if (p.backing != BackingMode::kData && p.backing != BackingMode::kTag) return einval;
+  if (p.va_bits < kMinVaBits || p.va_bits > kMaxVaBits) {
+    return refuse("profile: va_bits {} is outside [{}, {}]", p.va_bits, kMinVaBits, kMaxVaBits);
+  }
+  if (p.num_tiles < 1 || p.num_tiles > kMaxTiles) {
+    return refuse("profile: num_tiles {} is outside [1, {}]", p.num_tiles, kMaxTiles);
+  }
+  if (p.max_vmas_per_vm == 0) return refuse("profile: max_vmas_per_vm is 0");
+  if (p.reference_clock_hz == 0) return refuse("profile: reference_clock_hz is 0");
+  if (p.uapi > UapiRevision::k7_1) return refuse("profile: unknown uapi revision");
+  if (p.backing != BackingMode::kData && p.backing != BackingMode::kTag) {
+    return refuse("profile: unknown backing mode");
+  }
 
   // Memory regions.
-  if (p.regions.empty() || p.regions[0].mem_class != MemClass::kSystem) return einval;
+  if (p.regions.empty()) return refuse("profile: no memory regions");
+  if (p.regions[0].mem_class != MemClass::kSystem) {
+    return refuse("profile: regions[0] is not system memory");
+  }
   std::array<unsigned, kMaxTiles> vram_per_tile{};
   std::uint32_t seen_instances = 0;
   for (std::size_t i = 0; i < p.regions.size(); ++i) {
     const MemRegionDesc& r = p.regions[i];
-    if (r.mem_class != MemClass::kSystem && r.mem_class != MemClass::kVram) return einval;
-    if (r.instance >= kMaxRegionInstances) return einval;
-    if (seen_instances & (1u << r.instance)) return einval;
+    if (r.mem_class != MemClass::kSystem && r.mem_class != MemClass::kVram) {
+      return refuse("profile: regions[{}]: unknown class", i);
+    }
+    if (r.instance >= kMaxRegionInstances) {
+      return refuse("profile: regions[{}]: instance {} is not below {}", i, r.instance,
+                    kMaxRegionInstances);
+    }
+    if (seen_instances & (1u << r.instance)) {
+      return refuse("profile: regions[{}]: instance {} is used twice", i, r.instance);
+    }
     seen_instances |= 1u << r.instance;
-    if (r.size == 0) return einval;
-    if (r.min_page_size < 4096 || !is_pow2(r.min_page_size)) return einval;
-    if (r.size % r.min_page_size != 0) return einval;
+    if (r.size == 0) return refuse("profile: regions[{}]: size is 0", i);
+    if (r.min_page_size < 4096 || !is_pow2(r.min_page_size)) {
+      return refuse("profile: regions[{}]: min_page_size {} is not a power of two >= 4096", i,
+                    r.min_page_size);
+    }
+    if (r.size % r.min_page_size != 0) {
+      return refuse("profile: regions[{}]: size {} is not a multiple of min_page_size {}", i,
+                    r.size, r.min_page_size);
+    }
     if (r.mem_class == MemClass::kSystem) {
-      if (i != 0) return einval;  // exactly one system-memory region, first
-      if (r.tile != 0) return einval;
+      if (i != 0) return refuse("profile: regions[{}]: a second system-memory region", i);
+      if (r.tile != 0) return refuse("profile: regions[{}]: system memory on tile {}", i, r.tile);
     } else {
-      if (!p.features.discrete) return einval;  // VRAM only when discrete
-      if (r.tile >= p.num_tiles) return einval;
-      if (++vram_per_tile[r.tile] > 1) return einval;  // one VRAM region per tile
-      if (p.features.needs_64k_vram && r.min_page_size < 65536) return einval;
+      if (!p.features.discrete) {
+        return refuse("profile: regions[{}]: VRAM on a device that is not discrete", i);
+      }
+      if (r.tile >= p.num_tiles) {
+        return refuse("profile: regions[{}]: tile {} but num_tiles is {}", i, r.tile, p.num_tiles);
+      }
+      if (++vram_per_tile[r.tile] > 1) {
+        return refuse("profile: regions[{}]: a second VRAM region on tile {}", i, r.tile);
+      }
+      if (p.features.needs_64k_vram && r.min_page_size < 65536) {
+        return refuse("profile: regions[{}]: needs_64k_vram but min_page_size is {}", i,
+                      r.min_page_size);
+      }
     }
   }
   if (p.features.discrete) {
     for (std::uint32_t t = 0; t < p.num_tiles; ++t) {
-      if (vram_per_tile[t] != 1) return einval;  // every tile of a dGPU has VRAM
+      if (vram_per_tile[t] != 1) return refuse("profile: discrete, but tile {} has no VRAM", t);
     }
   } else if (p.features.needs_64k_vram) {
-    return einval;  // no VRAM to need 64 KiB pages for
+    return refuse("profile: needs_64k_vram on a device without VRAM");
   }
 
   // PAT table.
-  if (p.pat.empty() || p.pat.size() > kMaxPatEntries) return einval;
-  bool any_usable = false;
-  for (std::uint8_t coh : p.pat) {
-    if (coh > kCohAtLeast1Way) return einval;
-    any_usable = any_usable || coh != kCohReserved;
+  if (p.pat.empty() || p.pat.size() > kMaxPatEntries) {
+    return refuse("profile: pat has {} entries, not 1 to {}", p.pat.size(), kMaxPatEntries);
   }
-  if (!any_usable) return einval;
+  bool any_usable = false;
+  for (std::size_t i = 0; i < p.pat.size(); ++i) {
+    if (p.pat[i] > kCohAtLeast1Way) {
+      return refuse("profile: pat[{}] = {} is not a coherency mode (0, 1 or 2)", i, p.pat[i]);
+    }
+    any_usable = any_usable || p.pat[i] != kCohReserved;
+  }
+  if (!any_usable) return refuse("profile: every pat entry is reserved (0)");
 
   // Timing model.
   const TimingModel& t = p.timing;
-  for (double v : {t.host_link_gbps, t.efficiency_k, t.fault_latency_us, t.dma_setup_us,
-                   t.tlb_inval_us, t.vram_gbps, t.remote_access_ns}) {
-    if (!positive_finite(v)) return einval;
+  const std::pair<const char*, double> figures[] = {
+      {"host_link_gbps", t.host_link_gbps},     {"efficiency_k", t.efficiency_k},
+      {"fault_latency_us", t.fault_latency_us}, {"dma_setup_us", t.dma_setup_us},
+      {"tlb_inval_us", t.tlb_inval_us},         {"vram_gbps", t.vram_gbps},
+      {"remote_access_ns", t.remote_access_ns}};
+  for (const auto& [name, v] : figures) {
+    if (!positive_finite(v)) return refuse("profile: timing.{} = {} is not > 0", name, v);
   }
   return Status::ok();
 }
@@ -201,10 +252,6 @@ Status validate(const Profile& p) {
 namespace {
 
 using boost::property_tree::ptree;
-
-Status einval() {
-  return Status::err(EINVAL);
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -292,13 +339,21 @@ bool is_array(const ptree& n) {
   return std::all_of(n.begin(), n.end(), [](const auto& kv) { return kv.first.empty(); });
 }
 
-// Every key of `obj` is one of `allowed`, and none appears twice.
-Status check_keys(const ptree& obj, std::initializer_list<std::string_view> allowed) {
-  if (!is_object(obj)) return einval();
+// Every key of `obj` (named `where` in messages) is one of `allowed`, and
+// none appears twice.
+Status check_keys(const ptree& obj, std::string_view where,
+                  std::initializer_list<std::string_view> allowed) {
+  if (!is_object(obj)) return refuse("profile: {} is not a JSON object", where);
   std::vector<std::string_view> seen;
   for (const auto& [key, child] : obj) {
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) return einval();
-    if (std::find(seen.begin(), seen.end(), key) != seen.end()) return einval();
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      std::string known;
+      for (std::string_view a : allowed) known.append(known.empty() ? "" : ", ").append(a);
+      return refuse("profile: {}: unknown key '{}' (known: {})", where, key, known);
+    }
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      return refuse("profile: {}: key '{}' given twice", where, key);
+    }
     seen.emplace_back(key);
   }
   return Status::ok();
@@ -311,53 +366,73 @@ const ptree* child(const ptree& obj, std::string_view key) {
   return it == obj.not_found() ? nullptr : &it->second;
 }
 
-Status get_string(const ptree& obj, std::string_view key, std::string& out) {
+// The name of obj's child `key` in messages: "va_bits", "regions[1].size".
+std::string qualified(std::string_view where, std::string_view key) {
+  return where.empty() ? std::string(key) : std::string(where) + "." + std::string(key);
+}
+
+Status get_string(const ptree& obj, std::string_view key, std::string& out,
+                  std::string_view where = {}) {
   const ptree* n = child(obj, key);
   if (n == nullptr) return Status::ok();
-  if (!is_scalar(*n)) return einval();
+  if (!is_scalar(*n)) return refuse("profile: '{}' is not a string", qualified(where, key));
   out = n->data();
   return Status::ok();
 }
 
 template <typename T>
-Status get_uint(const ptree& obj, std::string_view key, T& out) {
+Status get_uint(const ptree& obj, std::string_view key, T& out, std::string_view where = {}) {
   const ptree* n = child(obj, key);
   if (n == nullptr) return Status::ok();
   std::uint64_t v = 0;
-  if (!is_scalar(*n) || !parse_u64(n->data(), v)) return einval();
-  if (v > std::numeric_limits<T>::max()) return einval();
+  if (!is_scalar(*n) || !parse_u64(n->data(), v)) {
+    return refuse("profile: '{}' = '{}' is not an unsigned integer", qualified(where, key),
+                  n->data());
+  }
+  if (v > std::numeric_limits<T>::max()) {
+    return refuse("profile: '{}' = {} is above {}", qualified(where, key), v,
+                  std::numeric_limits<T>::max());
+  }
   out = static_cast<T>(v);
   return Status::ok();
 }
 
 template <typename T>
-Status get_size(const ptree& obj, std::string_view key, T& out) {
+Status get_size(const ptree& obj, std::string_view key, T& out, std::string_view where = {}) {
   const ptree* n = child(obj, key);
   if (n == nullptr) return Status::ok();
   std::uint64_t v = 0;
-  if (!is_scalar(*n) || !parse_size(n->data(), v)) return einval();
-  if (v > std::numeric_limits<T>::max()) return einval();
+  if (!is_scalar(*n) || !parse_size(n->data(), v)) {
+    return refuse("profile: '{}' = '{}' is not a byte count (e.g. 4096 or \"16GiB\")",
+                  qualified(where, key), n->data());
+  }
+  if (v > std::numeric_limits<T>::max()) {
+    return refuse("profile: '{}' = {} is above {}", qualified(where, key), v,
+                  std::numeric_limits<T>::max());
+  }
   out = static_cast<T>(v);
   return Status::ok();
 }
 
-Status get_double(const ptree& obj, std::string_view key, double& out) {
+Status get_double(const ptree& obj, std::string_view key, double& out,
+                  std::string_view where = {}) {
   const ptree* n = child(obj, key);
   if (n == nullptr) return Status::ok();
-  if (!is_scalar(*n) || !parse_double(n->data(), out)) return einval();
+  if (!is_scalar(*n) || !parse_double(n->data(), out)) {
+    return refuse("profile: '{}' = '{}' is not a finite number", qualified(where, key), n->data());
+  }
   return Status::ok();
 }
 
-Status get_bool(const ptree& obj, std::string_view key, bool& out) {
+Status get_bool(const ptree& obj, std::string_view key, bool& out, std::string_view where = {}) {
   const ptree* n = child(obj, key);
   if (n == nullptr) return Status::ok();
-  if (!is_scalar(*n)) return einval();
-  if (n->data() == "true") {
+  if (is_scalar(*n) && n->data() == "true") {
     out = true;
-  } else if (n->data() == "false") {
+  } else if (is_scalar(*n) && n->data() == "false") {
     out = false;
   } else {
-    return einval();
+    return refuse("profile: '{}' = '{}' is not true or false", qualified(where, key), n->data());
   }
   return Status::ok();
 }
@@ -365,8 +440,7 @@ Status get_bool(const ptree& obj, std::string_view key, bool& out) {
 Status get_uapi(const ptree& obj, UapiRevision& out) {
   const ptree* n = child(obj, "uapi");
   if (n == nullptr) return Status::ok();
-  if (!is_scalar(*n)) return einval();
-  const std::string_view s = trim(n->data());
+  const std::string_view s = is_scalar(*n) ? trim(n->data()) : std::string_view{};
   if (s == "6.18") {
     out = UapiRevision::k6_18;
   } else if (s == "7.0") {
@@ -374,7 +448,7 @@ Status get_uapi(const ptree& obj, UapiRevision& out) {
   } else if (s == "7.1") {
     out = UapiRevision::k7_1;
   } else {
-    return einval();
+    return refuse("profile: 'uapi' = '{}' is not \"6.18\", \"7.0\" or \"7.1\"", n->data());
   }
   return Status::ok();
 }
@@ -382,81 +456,84 @@ Status get_uapi(const ptree& obj, UapiRevision& out) {
 Status get_backing(const ptree& obj, BackingMode& out) {
   const ptree* n = child(obj, "backing");
   if (n == nullptr) return Status::ok();
-  if (!is_scalar(*n)) return einval();
   const std::string& s = n->data();
-  if (s == "data") {
+  if (is_scalar(*n) && s == "data") {
     out = BackingMode::kData;
-  } else if (s == "tag") {
+  } else if (is_scalar(*n) && s == "tag") {
     out = BackingMode::kTag;
   } else {
-    return einval();
+    return refuse("profile: 'backing' = '{}' is not \"data\" or \"tag\"", s);
   }
   return Status::ok();
 }
 
 Status parse_features(const ptree& n, Features& f) {
   DRM_SIM_TRY(check_keys(
-      n, {"discrete", "has_usm", "device_atomics_on_smem", "needs_64k_vram", "needs_scratch"}));
-  DRM_SIM_TRY(get_bool(n, "discrete", f.discrete));
-  DRM_SIM_TRY(get_bool(n, "has_usm", f.has_usm));
-  DRM_SIM_TRY(get_bool(n, "device_atomics_on_smem", f.device_atomics_on_smem));
-  DRM_SIM_TRY(get_bool(n, "needs_64k_vram", f.needs_64k_vram));
-  DRM_SIM_TRY(get_bool(n, "needs_scratch", f.needs_scratch));
+      n, "features",
+      {"discrete", "has_usm", "device_atomics_on_smem", "needs_64k_vram", "needs_scratch"}));
+  DRM_SIM_TRY(get_bool(n, "discrete", f.discrete, "features"));
+  DRM_SIM_TRY(get_bool(n, "has_usm", f.has_usm, "features"));
+  DRM_SIM_TRY(get_bool(n, "device_atomics_on_smem", f.device_atomics_on_smem, "features"));
+  DRM_SIM_TRY(get_bool(n, "needs_64k_vram", f.needs_64k_vram, "features"));
+  DRM_SIM_TRY(get_bool(n, "needs_scratch", f.needs_scratch, "features"));
   return Status::ok();
 }
 
-Status parse_region(const ptree& n, MemRegionDesc& r) {
-  DRM_SIM_TRY(check_keys(n, {"class", "instance", "tile", "size", "min_page_size"}));
+Status parse_region(const ptree& n, std::string_view where, MemRegionDesc& r) {
+  DRM_SIM_TRY(check_keys(n, where, {"class", "instance", "tile", "size", "min_page_size"}));
   if (const ptree* c = child(n, "class")) {
-    if (!is_scalar(*c)) return einval();
-    if (c->data() == "system") {
+    if (is_scalar(*c) && c->data() == "system") {
       r.mem_class = MemClass::kSystem;
-    } else if (c->data() == "vram") {
+    } else if (is_scalar(*c) && c->data() == "vram") {
       r.mem_class = MemClass::kVram;
     } else {
-      return einval();
+      return refuse("profile: {}: 'class' = '{}' is not \"system\" or \"vram\"", where, c->data());
     }
   }
-  DRM_SIM_TRY(get_uint(n, "instance", r.instance));
-  DRM_SIM_TRY(get_uint(n, "tile", r.tile));
-  DRM_SIM_TRY(get_size(n, "size", r.size));
-  DRM_SIM_TRY(get_size(n, "min_page_size", r.min_page_size));
+  DRM_SIM_TRY(get_uint(n, "instance", r.instance, where));
+  DRM_SIM_TRY(get_uint(n, "tile", r.tile, where));
+  DRM_SIM_TRY(get_size(n, "size", r.size, where));
+  DRM_SIM_TRY(get_size(n, "min_page_size", r.min_page_size, where));
   return Status::ok();
 }
 
 Status parse_regions(const ptree& n, std::vector<MemRegionDesc>& out) {
-  if (!is_array(n)) return einval();
+  if (!is_array(n)) return refuse("profile: 'regions' is not an array");
   out.clear();
   for (const auto& [key, elem] : n) {
     MemRegionDesc r;
-    DRM_SIM_TRY(parse_region(elem, r));
+    DRM_SIM_TRY(parse_region(elem, "regions[" + std::to_string(out.size()) + "]", r));
     out.push_back(r);
   }
   return Status::ok();
 }
 
 Status parse_pat(const ptree& n, std::vector<std::uint8_t>& out) {
-  if (!is_array(n)) return einval();
+  if (!is_array(n)) return refuse("profile: 'pat' is not an array");
   out.clear();
   for (const auto& [key, elem] : n) {
     std::uint64_t v = 0;
-    if (!is_scalar(elem) || !parse_u64(elem.data(), v)) return einval();
-    if (v > std::numeric_limits<std::uint8_t>::max()) return einval();
+    if (!is_scalar(elem) || !parse_u64(elem.data(), v) ||
+        v > std::numeric_limits<std::uint8_t>::max()) {
+      return refuse("profile: pat[{}] = '{}' is not a coherency mode (0, 1 or 2)", out.size(),
+                    elem.data());
+    }
     out.push_back(static_cast<std::uint8_t>(v));
   }
   return Status::ok();
 }
 
 Status parse_timing(const ptree& n, TimingModel& t) {
-  DRM_SIM_TRY(check_keys(n, {"host_link_gbps", "efficiency_k", "fault_latency_us", "dma_setup_us",
-                             "tlb_inval_us", "vram_gbps", "remote_access_ns"}));
-  DRM_SIM_TRY(get_double(n, "host_link_gbps", t.host_link_gbps));
-  DRM_SIM_TRY(get_double(n, "efficiency_k", t.efficiency_k));
-  DRM_SIM_TRY(get_double(n, "fault_latency_us", t.fault_latency_us));
-  DRM_SIM_TRY(get_double(n, "dma_setup_us", t.dma_setup_us));
-  DRM_SIM_TRY(get_double(n, "tlb_inval_us", t.tlb_inval_us));
-  DRM_SIM_TRY(get_double(n, "vram_gbps", t.vram_gbps));
-  DRM_SIM_TRY(get_double(n, "remote_access_ns", t.remote_access_ns));
+  DRM_SIM_TRY(check_keys(n, "timing",
+                         {"host_link_gbps", "efficiency_k", "fault_latency_us", "dma_setup_us",
+                          "tlb_inval_us", "vram_gbps", "remote_access_ns"}));
+  DRM_SIM_TRY(get_double(n, "host_link_gbps", t.host_link_gbps, "timing"));
+  DRM_SIM_TRY(get_double(n, "efficiency_k", t.efficiency_k, "timing"));
+  DRM_SIM_TRY(get_double(n, "fault_latency_us", t.fault_latency_us, "timing"));
+  DRM_SIM_TRY(get_double(n, "dma_setup_us", t.dma_setup_us, "timing"));
+  DRM_SIM_TRY(get_double(n, "tlb_inval_us", t.tlb_inval_us, "timing"));
+  DRM_SIM_TRY(get_double(n, "vram_gbps", t.vram_gbps, "timing"));
+  DRM_SIM_TRY(get_double(n, "remote_access_ns", t.remote_access_ns, "timing"));
   return Status::ok();
 }
 
@@ -466,7 +543,9 @@ Status get_graphics_ip(const ptree& root, Profile& p) {
   DRM_SIM_TRY(get_string(root, "graphics_ip", text));
   if (text.empty()) return Status::ok();
   const std::size_t dot = text.find('.');
-  if (dot == std::string::npos) return einval();
+  if (dot == std::string::npos) {
+    return refuse("profile: 'graphics_ip' = '{}' is not \"<major>.<minor>\"", text);
+  }
   std::uint16_t major = 0;
   std::uint16_t minor = 0;
   const char* b = text.data();
@@ -475,7 +554,7 @@ Status get_graphics_ip(const ptree& root, Profile& p) {
   auto r2 = std::from_chars(b + dot + 1, e, minor);
   if (r1.ec != std::errc{} || r1.ptr != b + dot || dot == 0 || r2.ec != std::errc{} ||
       r2.ptr != e || dot + 1 == text.size()) {
-    return einval();
+    return refuse("profile: 'graphics_ip' = '{}' is not \"<major>.<minor>\"", text);
   }
   p.graphics_ip_major = major;
   p.graphics_ip_minor = minor;
@@ -483,10 +562,11 @@ Status get_graphics_ip(const ptree& root, Profile& p) {
 }
 
 Status parse_root(const ptree& root, Profile& p) {
-  DRM_SIM_TRY(check_keys(
-      root, {"name", "description", "pci_device_id", "pci_revision", "va_bits", "num_tiles",
-             "graphics_ip", "reference_clock_hz", "uapi", "backing", "interconnect_group",
-             "max_vmas_per_vm", "features", "regions", "pat", "timing"}));
+  DRM_SIM_TRY(
+      check_keys(root, "the top level",
+                 {"name", "description", "pci_device_id", "pci_revision", "va_bits", "num_tiles",
+                  "graphics_ip", "reference_clock_hz", "uapi", "backing", "interconnect_group",
+                  "max_vmas_per_vm", "features", "regions", "pat", "timing"}));
   DRM_SIM_TRY(get_string(root, "name", p.name));
   DRM_SIM_TRY(get_string(root, "description", p.description));
   DRM_SIM_TRY(get_uint(root, "pci_device_id", p.pci_device_id));
@@ -513,12 +593,12 @@ Result<Profile> parse_unvalidated(std::string_view json_text) {
   try {
     std::istringstream in{std::string(json_text)};
     boost::property_tree::read_json(in, root);
-  } catch (const boost::property_tree::ptree_error&) {
-    return einval();
+  } catch (const boost::property_tree::json_parser_error& e) {
+    return refuse("profile: not valid JSON: line {}: {}", e.line(), e.message());
   } catch (const std::bad_alloc&) {
     return Status::err(ENOMEM);
-  } catch (const std::exception&) {
-    return einval();
+  } catch (const std::exception& e) {
+    return refuse("profile: not valid JSON: {}", e.what());
   }
   Profile p;
   DRM_SIM_TRY(parse_root(root, p));
@@ -536,13 +616,25 @@ Result<Profile> finish(Result<Profile> r, std::string_view fallback_name) {
 Result<std::string> read_file(const std::string& path) {
   std::error_code ec;
   const auto st = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(st)) return Status::err(ENOENT);
-  if (!std::filesystem::is_regular_file(st)) return Status::err(EINVAL);
+  if (ec || !std::filesystem::exists(st)) {
+    DRM_SIM_LOG(kProfile, "profile: no file '{}'", path);
+    return Status::err(ENOENT);
+  }
+  if (!std::filesystem::is_regular_file(st)) {
+    return refuse("profile: '{}' is not a regular file", path);
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::err(errno != 0 ? errno : EIO);
+  if (!in) {
+    const int err = errno != 0 ? errno : EIO;
+    DRM_SIM_LOG(kProfile, "profile: cannot read '{}': {}", path, std::strerror(err));
+    return Status::err(err);
+  }
   std::ostringstream buf;
   buf << in.rdbuf();
-  if (in.bad()) return Status::err(EIO);
+  if (in.bad()) {
+    DRM_SIM_LOG(kProfile, "profile: read error in '{}'", path);
+    return Status::err(EIO);
+  }
   return buf.str();
 }
 
@@ -562,12 +654,25 @@ Result<Profile> load_profile(std::string_view name_or_path) {
     if (b.name == name_or_path) return finish(parse_unvalidated(b.json), b.name);
   }
   if (name_or_path.find('/') == std::string_view::npos && !ends_with(name_or_path, ".json")) {
-    return Status::err(ENOENT);  // neither a built-in name nor a path
+    // Neither a built-in name nor a path.
+    if (log::enabled(log::kProfile)) {
+      std::string known;
+      for (const std::string& n : builtin_profile_names()) {
+        known.append(known.empty() ? "" : ", ").append(n);
+      }
+      log::logger().debug(
+          "profile: '{}' is not a built-in profile ({}) nor a file path (a path contains "
+          "'/' or ends in .json)",
+          name_or_path, known);
+    }
+    return Status::err(ENOENT);
   }
   const std::string path(name_or_path);
   Result<std::string> text = read_file(path);
   if (!text) return text.status();
-  return finish(parse_unvalidated(*text), std::filesystem::path(path).stem().string());
+  Result<Profile> p = finish(parse_unvalidated(*text), std::filesystem::path(path).stem().string());
+  if (!p) DRM_SIM_LOG(kProfile, "profile: '{}' refused", path);
+  return p;
 }
 
 std::vector<std::string> builtin_profile_names() {

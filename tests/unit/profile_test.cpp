@@ -3,6 +3,7 @@
 #include "drm_sim/profile/profile.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,8 +12,12 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
+
+#include "drm_sim/core/log.h"
 
 namespace drm_sim {
 namespace {
@@ -695,6 +700,93 @@ TEST(ProfileTest, MalformedGraphicsIpOrZeroReferenceClockIsEINVAL) {
   Profile p = valid_profile();
   p.reference_clock_hz = 0;
   EXPECT_EQ(validate(p).error(), EINVAL);
+}
+
+// Captures what the library logs while a test runs, with the given
+// DRM_SIM_DEBUG categories enabled (as if set in the environment).
+class LogCapture {
+ public:
+  explicit LogCapture(std::uint32_t categories)
+      : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(out_)),
+        prev_(log::set_categories(categories)) {
+    sink_->set_pattern("%v");
+    log::logger().sinks().push_back(sink_);
+  }
+  ~LogCapture() {
+    auto& sinks = log::logger().sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+    log::set_categories(prev_);
+  }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  std::string text() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+  std::uint32_t prev_;
+};
+
+// With DRM_SIM_DEBUG=profile, a refused profile says which key or rule and
+// which value, so a hand-written profile can be fixed without reading the
+// parser.
+TEST(ProfileTest, RefusedProfileLogsWhyInTheProfileCategory) {
+  struct Case {
+    std::string text;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {minimal_json(R"("vram_mib": 1,)"), "the top level: unknown key 'vram_mib' (known: name,"},
+      {minimal_json(R"("va_bits": 70,)"), "va_bits 70 is outside [32, 57]"},
+      {minimal_json(R"("va_bits": "0x1g",)"), "'va_bits' = '0x1g' is not an unsigned integer"},
+      {minimal_json(R"("num_tiles": 70000,)"), "num_tiles 70000 is outside [1, 4]"},
+      {igpu_json(R"([{"class": "system", "instance": 70000, "size": 4096}])"),
+       "'regions[0].instance' = 70000 is above 65535"},
+      {minimal_json("", R"("12 GB")"), "'regions[1].size' = '12 GB' is not a byte count"},
+      {minimal_json(R"("features": {"discrete": "yes"},)"),
+       "'features.discrete' = 'yes' is not true or false"},
+      {minimal_json(R"("timing": {"vram_gbps": 0},)"), "timing.vram_gbps = 0 is not > 0"},
+      {minimal_json(R"("uapi": "7.2",)"), "'uapi' = '7.2' is not"},
+      {minimal_json(R"("name": "a", "name": "b",)"), "key 'name' given twice"},
+      {igpu_json(R"([{"class": "system", "instance": 0, "size": 4096}])", "[1, 5]"),
+       "pat[1] = 5 is not a coherency mode"},
+      {igpu_json(R"([{"class": "system", "instance": 0, "size": 4096},
+                     {"class": "vram", "instance": 1, "size": 4096}])"),
+       "regions[1]: VRAM on a device that is not discrete"},
+      {R"({"regions": [)", "not valid JSON: line 1"},
+  };
+  for (const Case& c : cases) {
+    LogCapture log(log::kProfile);
+    EXPECT_EQ(parse_error(c.text), EINVAL) << c.text;
+    EXPECT_NE(log.text().find(c.reason), std::string::npos)
+        << "expected \"" << c.reason << "\" in the log of\n"
+        << c.text << "\nlogged:\n"
+        << log.text();
+  }
+}
+
+TEST(ProfileTest, UnknownProfileNameLogsTheBuiltInNames) {
+  LogCapture log(log::kProfile);
+  EXPECT_EQ(load_profile("b58O").status().error(), ENOENT);
+  EXPECT_NE(log.text().find("'b58O' is not a built-in profile"), std::string::npos) << log.text();
+  for (const std::string& name : builtin_profile_names()) {
+    EXPECT_NE(log.text().find(name), std::string::npos) << name << " missing from " << log.text();
+  }
+}
+
+TEST(ProfileTest, RefusedProfileFileLogsItsPath) {
+  TempFile f("broken.json", minimal_json(R"("va_bits": 20,)"));
+  LogCapture log(log::kProfile);
+  EXPECT_EQ(load_profile(f.path()).status().error(), EINVAL);
+  EXPECT_NE(log.text().find("va_bits 20 is outside"), std::string::npos) << log.text();
+  EXPECT_NE(log.text().find("'" + f.path() + "' refused"), std::string::npos) << log.text();
+}
+
+TEST(ProfileTest, RefusalsAreQuietWithoutTheProfileCategory) {
+  LogCapture log(~log::kProfile);
+  EXPECT_EQ(parse_error(minimal_json(R"("va_bits": 70,)")), EINVAL);
+  EXPECT_EQ(load_profile("b58O").status().error(), ENOENT);
+  EXPECT_EQ(log.text(), "");
 }
 
 }  // namespace
