@@ -83,7 +83,9 @@ int run_benchmarks(int argc, char** argv, SummaryReporter& rep, const char* abou
   int n = static_cast<int>(args.size());
   benchmark::Initialize(&n, args.data());
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 2;
-  benchmark::RunSpecifiedBenchmarks(&rep);
+  // A filter that matches nothing (a typo in a script) is an error, not an
+  // empty success; Google Benchmark has already said which regex failed.
+  if (benchmark::RunSpecifiedBenchmarks(&rep) == 0) return 1;
   return 0;
 }
 

@@ -38,7 +38,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
 // 5 repetitions reported as aggregates (medians) unless the caller chose a
 // repetition count. With --help, prints `about` (what the program measures)
 // before Google Benchmark's own flags, and exits. Returns 2 on unrecognised
-// arguments, else 0.
+// arguments, 1 when --benchmark_filter matched no benchmark, else 0.
 int run_benchmarks(int argc, char** argv, SummaryReporter& rep, const char* about);
 
 }  // namespace drm_sim_bench
