@@ -69,6 +69,8 @@
 #ifndef BOOST_BIND_GLOBAL_PLACEHOLDERS
 #define BOOST_BIND_GLOBAL_PLACEHOLDERS
 #endif
+#include <spdlog/fmt/ranges.h>  // fmt::join
+
 #include <boost/property_tree/json_parser.hpp>
 #include <boost/property_tree/ptree.hpp>
 
@@ -347,9 +349,8 @@ Status check_keys(const ptree& obj, std::string_view where,
   std::vector<std::string_view> seen;
   for (const auto& [key, child] : obj) {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      std::string known;
-      for (std::string_view a : allowed) known.append(known.empty() ? "" : ", ").append(a);
-      return refuse("profile: {}: unknown key '{}' (known: {})", where, key, known);
+      return refuse("profile: {}: unknown key '{}' (known: {})", where, key,
+                    fmt::join(allowed, ", "));
     }
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
       return refuse("profile: {}: key '{}' given twice", where, key);
@@ -655,16 +656,10 @@ Result<Profile> load_profile(std::string_view name_or_path) {
   }
   if (name_or_path.find('/') == std::string_view::npos && !ends_with(name_or_path, ".json")) {
     // Neither a built-in name nor a path.
-    if (log::enabled(log::kProfile)) {
-      std::string known;
-      for (const std::string& n : builtin_profile_names()) {
-        known.append(known.empty() ? "" : ", ").append(n);
-      }
-      log::logger().debug(
-          "profile: '{}' is not a built-in profile ({}) nor a file path (a path contains "
-          "'/' or ends in .json)",
-          name_or_path, known);
-    }
+    DRM_SIM_LOG(kProfile,
+                "profile: '{}' is not a built-in profile ({}) nor a file path (a path contains "
+                "'/' or ends in .json)",
+                name_or_path, fmt::join(builtin_profile_names(), ", "));
     return Status::err(ENOENT);
   }
   const std::string path(name_or_path);
