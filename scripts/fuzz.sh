@@ -14,15 +14,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+usage() {
   echo "usage: scripts/fuzz.sh [seconds]   (a positive integer, default 60)"
   echo "  builds the libFuzzer ioctl fuzzer (clang) and fuzzes for that long from the seed corpus;"
   echo "  FUZZ_ARGS passes libFuzzer flags (e.g. FUZZ_ARGS=-seed=1), JOBS=N the build parallelism"
+}
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+  usage
   exit 0
 fi
 SECS="${1:-60}"
 if ! [[ "$SECS" =~ ^[0-9]+$ ]] || [ "$SECS" -eq 0 ]; then
-  echo "usage: $0 [seconds]   (a positive integer, default 60)" >&2
+  usage >&2
   exit 2
 fi
 JOBS="${JOBS:-2}"
